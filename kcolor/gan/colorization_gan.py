@@ -1,0 +1,219 @@
+"""`ColorizationGAN`: the conditional GAN as a `keras.Model` whose custom `train_step` runs under `fit`.
+
+The model holds the U-Net generator and the PatchGAN discriminator and trains them against each other on
+batches of **uint8 RGB images** — nothing else: each step converts the batch to L*a*b* on the device
+(`kcolor.color`), feeds the lightness to the generator, and compares its ab with the true ab. One step runs one
+discriminator update followed by `generator_steps` generator updates (the paper's code uses 1 + 2).
+
+Without a discriminator the same model is the paper's baseline, a U-Net trained with L1 alone, so the
+"U-Net vs GAN" comparison is one argument away. The gradient code is backend specific and lives in one small
+module per backend (`tensorflow_steps`, `jax_steps`); losses, color conversion and metric trackers are shared.
+"""
+
+import keras
+from keras import ops
+
+from kcolor.color import model_outputs_to_rgb, rgb_to_model_inputs
+from kcolor.gan.gan_optimizer import GANOptimizer
+
+SUPPORTED_BACKENDS = ("tensorflow", "jax")
+
+TRAIN_METRICS = ("d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy")
+L1_ONLY_TRAIN_METRICS = ("g_loss", "g_l1")
+TEST_METRICS = ("l1", "psnr")
+
+
+def _backend_steps():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from kcolor.gan import tensorflow_steps
+
+        return tensorflow_steps
+    if backend == "jax":
+        from kcolor.gan import jax_steps
+
+        return jax_steps
+    raise NotImplementedError(
+        f"kcolor trains with the {' or '.join(SUPPORTED_BACKENDS)} Keras backend; this process uses "
+        f"{backend!r}. Set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax before importing keras."
+    )
+
+
+def default_optimizer(learning_rate=2e-4, beta_1=0.5):
+    """Adam with the pix2pix / DCGAN settings the paper starts from (lr 2e-4, beta_1 0.5)."""
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1)
+
+
+@keras.saving.register_keras_serializable(package="kcolor")
+class ColorizationGAN(keras.Model):
+    """Conditional GAN for colorization (Nazeri et al. 2018), trained with `fit` on uint8 RGB batches.
+
+    Args:
+        generator: Model mapping normalised lightness `(B, H, W, 1)` to normalised ab `(B, H, W, 2)`
+            (see `kcolor.models.build_generator`).
+        discriminator: Model mapping `[lightness, ab]` to patch logits, or `None` to train the L1-only
+            U-Net baseline.
+        **kwargs: Passed to `keras.Model`.
+
+    Example:
+
+    ```python
+    gan = ColorizationGAN(build_generator(width_multiplier=0.25), build_discriminator(width_multiplier=0.25))
+    gan.compile()
+    gan.fit(uint8_rgb_batches, epochs=1)
+    colorized = gan.predict(gray_or_rgb_images)   # float32 RGB in [0, 1]
+    ```
+    """
+
+    def __init__(self, generator, discriminator=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        names = TRAIN_METRICS if discriminator is not None else L1_ONLY_TRAIN_METRICS
+        self.train_trackers = [keras.metrics.Mean(name=name) for name in names]
+        self.test_trackers = [keras.metrics.Mean(name=name) for name in TEST_METRICS]
+
+    @property
+    def l1_only(self):
+        """True when there is no discriminator: the model is the L1-only U-Net baseline."""
+        return self.discriminator is None
+
+    @property
+    def metrics(self):
+        return self.train_trackers + self.test_trackers
+
+    def compile(
+        self,
+        generator_optimizer=None,
+        discriminator_optimizer=None,
+        *,
+        l1_weight=100.0,
+        label_smoothing=0.9,
+        generator_steps=1,
+        jit_compile=True,
+        **kwargs,
+    ):
+        """Configures the two optimizers and the loss.
+
+        Args:
+            generator_optimizer: Optimizer for G; default Adam(2e-4, beta_1=0.5).
+            discriminator_optimizer: Optimizer for D; same default. Ignored for the L1-only baseline.
+            l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
+            label_smoothing: Target for real patches in D's loss (one-sided smoothing; 1.0 disables it).
+            generator_steps: Generator updates per discriminator update (the paper's code uses 2).
+            jit_compile: Compile the train step with XLA (default on).
+            **kwargs: Passed to `keras.Model.compile` (e.g. `steps_per_execution`, `run_eagerly`).
+        """
+        _backend_steps()  # fail early, with a clear message, on an unsupported backend
+        if generator_steps < 1:
+            raise ValueError(f"generator_steps must be at least 1, got {generator_steps}.")
+        if not 0.0 < label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing is the real target in (0, 1], got {label_smoothing}.")
+        if l1_weight < 0:
+            raise ValueError(f"l1_weight must be non-negative, got {l1_weight}.")
+        generator_optimizer = self._prepare_optimizer(generator_optimizer, self.generator)
+        if not self.l1_only:
+            discriminator_optimizer = self._prepare_optimizer(discriminator_optimizer, self.discriminator)
+        else:
+            discriminator_optimizer = None
+        optimizer = GANOptimizer(generator_optimizer, discriminator_optimizer)
+        optimizer.build([])
+        super().compile(optimizer=optimizer, jit_compile=jit_compile, auto_scale_loss=False, **kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.l1_weight = float(l1_weight)
+        self.label_smoothing = float(label_smoothing)
+        self.generator_steps = int(generator_steps)
+
+    @staticmethod
+    def _prepare_optimizer(optimizer, model):
+        optimizer = default_optimizer() if optimizer is None else keras.optimizers.get(optimizer)
+        policy = model.dtype_policy.name
+        if policy == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        return optimizer
+
+    # ----------------------------------------------------------------------------------------------------
+    # Shared pieces of every backend's steps.
+
+    @staticmethod
+    def images_from_data(data):
+        """The uint8 RGB images of a `fit` batch (labels, if a dataset yields them, are ignored)."""
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if images.shape[-1] != 3:
+            raise ValueError(
+                f"ColorizationGAN trains on RGB batches shaped (batch, height, width, 3); got {images.shape}."
+            )
+        return images
+
+    def stateless_update_trackers(self, metrics_values, values):
+        """Updates the trackers named in `values` from their slices of the flat `metrics_values`.
+
+        Returns:
+            `(logs, new_metrics_values)`: results of the updated trackers, and all metric values.
+        """
+        logs, new_values, start = {}, [], 0
+        for tracker in self.metrics:
+            end = start + len(tracker.variables)
+            current = list(metrics_values[start:end])
+            if tracker.name in values:
+                current = tracker.stateless_update_state(current, values[tracker.name])
+                logs[tracker.name] = tracker.stateless_result(current)
+            new_values.extend(current)
+            start = end
+        return logs, new_values
+
+    def update_trackers(self, values):
+        """Stateful twin of `stateless_update_trackers` for the TensorFlow backend."""
+        for tracker in self.metrics:
+            if tracker.name in values:
+                tracker.update_state(values[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self.metrics if tracker.name in values}
+
+    @staticmethod
+    def test_values(images, predicted_ab, lightness, true_ab):
+        """`test_step`'s metrics: L1 on normalised ab, and PSNR (dB) of the colorized RGB image."""
+        from kcolor.gan.losses import l1_loss, psnr
+
+        predicted_rgb = model_outputs_to_rgb(lightness, predicted_ab)
+        true_rgb = ops.cast(images, "float32") / 255.0
+        return {"l1": l1_loss(true_ab, predicted_ab), "psnr": psnr(true_rgb, predicted_rgb)}
+
+    # ----------------------------------------------------------------------------------------------------
+    # Keras entry points.
+
+    def call(self, inputs, training=False):
+        """Colorizes a batch: RGB (only its lightness is used) or gray images in, float32 RGB in [0, 1] out."""
+        from kcolor.color import gray_to_model_input
+
+        lightness = gray_to_model_input(inputs)
+        ab = self.generator(lightness, training=training)
+        return model_outputs_to_rgb(lightness, ab)
+
+    def train_step(self, *args):
+        return _backend_steps().train_step(self, *args)
+
+    def test_step(self, *args):
+        return _backend_steps().test_step(self, *args)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        generator = keras.saving.deserialize_keras_object(config.pop("generator"), custom_objects=custom_objects)
+        discriminator = config.pop("discriminator")
+        if discriminator is not None:
+            discriminator = keras.saving.deserialize_keras_object(discriminator, custom_objects=custom_objects)
+        return cls(generator, discriminator, **config)
+

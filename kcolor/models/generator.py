@@ -1,0 +1,105 @@
+"""The U-Net generator: grayscale lightness in, the two color channels out.
+
+Nazeri et al. (2018) replace the noise vector of a GAN's generator with the image's lightness: the
+generator is an encoder-decoder with skip connections (U-Net, Ronneberger et al. 2015; Isola et al. 2017).
+The encoder's 4x4 convolutions halve the image at every block after the first, with batch normalization and
+LeakyReLU(0.2); the decoder's 4x4 stride-2 transposed convolutions double it again, with batch
+normalization, dropout where the preset says so, and ReLU, and each decoder block is concatenated with the
+encoder block of the same resolution, so fine detail does not have to squeeze through the bottleneck.
+
+The generator predicts **only a*b*** (2 channels, `tanh`, normalised as in `kcolor.color`). The lightness
+is known exactly, it is the input, and the colorized image keeps it: a network that also predicted L*
+could only lose luminance detail, never add information.
+"""
+
+import keras
+from keras import layers
+
+from kcolor.models.presets import check_image_size, get_preset, scale_filters
+
+
+def build_generator(preset="nazeri-cifar", *, width_multiplier=1.0, image_size=None, name="generator"):
+    """Builds the U-Net generator of a preset.
+
+    The model is fully convolutional: by default it accepts any height and width that are multiples of the
+    preset's `size_multiple` (2 to the number of stride-2 encoder blocks).
+
+    Args:
+        preset: A preset name (`"nazeri-cifar"`, `"nazeri-places"`, `"pix2pix"`) or a `Preset`.
+        width_multiplier: Scales the filters of every block (e.g. 0.25 for a CPU-sized model).
+        image_size: Optional fixed square input size; `None` builds a model for any valid size. A size the
+            preset cannot take raises a `ValueError`.
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model` mapping normalised lightness `(batch, H, W, 1)` to normalised ab
+        `(batch, H, W, 2)` in [-1, 1].
+
+    Example:
+
+    ```python
+    generator = build_generator("nazeri-cifar", width_multiplier=0.25)
+    ab = generator(np.zeros((1, 32, 32, 1), "float32"))   # (1, 32, 32, 2)
+    ```
+    """
+    preset = get_preset(preset)
+    if len(preset.decoder) != len(preset.encoder) - 1:
+        raise ValueError(
+            f"Preset {preset.name!r} needs one decoder block fewer than encoder blocks, got "
+            f"{len(preset.encoder)} encoder and {len(preset.decoder)} decoder blocks."
+        )
+    check_image_size(image_size, image_size, preset)
+
+    lightness = keras.Input(shape=(image_size, image_size, 1), name="lightness")
+    x = lightness
+    skips = []
+    for index, (filters, stride) in enumerate(preset.encoder):
+        normalize = index > 0  # as in pix2pix, the outermost block has no normalization
+        x = layers.Conv2D(
+            scale_filters(filters, width_multiplier),
+            4,
+            strides=stride,
+            padding="same",
+            use_bias=not normalize,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+            name=f"encoder_{index}_conv",
+        )(x)  # (batch, H / prod(strides so far), ..., filters)
+        if normalize:
+            x = layers.BatchNormalization(name=f"encoder_{index}_norm")(x)
+        x = layers.LeakyReLU(0.2, name=f"encoder_{index}_activation")(x)
+        skips.append(x)
+
+    for index, (filters, dropout) in enumerate(preset.decoder):
+        x = layers.Conv2DTranspose(
+            scale_filters(filters, width_multiplier),
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+            name=f"decoder_{index}_conv",
+        )(x)  # doubles height and width
+        x = layers.BatchNormalization(name=f"decoder_{index}_norm")(x)
+        if dropout > 0:
+            x = layers.Dropout(dropout, name=f"decoder_{index}_dropout")(x)
+        x = layers.ReLU(name=f"decoder_{index}_activation")(x)
+        # Skip connection from the encoder block with the same resolution.
+        x = layers.Concatenate(name=f"decoder_{index}_skip")([x, skips[-index - 2]])
+
+    output_stride = preset.encoder[0][1]
+    if output_stride == 1:
+        ab = layers.Conv2D(2, 1, activation="tanh", dtype="float32", name="ab")(x)
+    else:  # pix2pix: the outermost encoder block halved the image, so the output layer doubles it back
+        ab = layers.Conv2DTranspose(
+            2, 4, strides=output_stride, padding="same", activation="tanh", dtype="float32", name="ab"
+        )(x)
+    return keras.Model(lightness, ab, name=name)  # (batch, H, W, 2)
+
+
+def generator_size_multiple(generator):
+    """Height and width multiple that a built generator accepts (product of its encoder strides)."""
+    multiple = 1
+    for layer in generator.layers:
+        if layer.name.startswith("encoder_") and layer.name.endswith("_conv"):
+            multiple *= layer.strides[0]
+    return multiple
