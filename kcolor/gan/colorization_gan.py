@@ -72,6 +72,9 @@ class ColorizationGAN(keras.Model):
         names = TRAIN_METRICS if discriminator is not None else L1_ONLY_TRAIN_METRICS
         self.train_trackers = [keras.metrics.Mean(name=name) for name in names]
         self.test_trackers = [keras.metrics.Mean(name=name) for name in TEST_METRICS]
+        # Both networks are functional models, built when created: so is the GAN (its weights can be loaded
+        # before it has seen data, e.g. to resume training).
+        self.built = generator.built and (discriminator is None or discriminator.built)
 
     @property
     def l1_only(self):

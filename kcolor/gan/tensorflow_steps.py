@@ -10,9 +10,8 @@ from kcolor.color import rgb_to_model_inputs
 from kcolor.gan.losses import discriminator_accuracy, discriminator_loss, generator_loss
 
 
-def _apply(optimizer, tape, loss, variables):
-    gradients = tape.gradient(optimizer.scale_loss(loss), variables)
-    optimizer.apply(gradients, variables)
+def _apply(optimizer, tape, scaled_loss, variables):
+    optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
 
 def train_step(gan, data):
@@ -27,7 +26,8 @@ def train_step(gan, data):
             real_logits = discriminator([lightness, true_ab], training=True)
             fake_logits = discriminator([lightness, fake_ab], training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, gan.label_smoothing)
-        _apply(gan.discriminator_optimizer, tape, d_loss, discriminator.trainable_variables)
+            scaled_loss = gan.discriminator_optimizer.scale_loss(d_loss)  # (mixed_float16 loss scaling)
+        _apply(gan.discriminator_optimizer, tape, scaled_loss, discriminator.trainable_variables)
         values["d_loss"] = d_loss
         values["d_real_accuracy"], values["d_fake_accuracy"] = discriminator_accuracy(real_logits, fake_logits)
 
@@ -36,7 +36,8 @@ def train_step(gan, data):
             predicted_ab = generator(lightness, training=True)
             fake_logits = None if gan.l1_only else discriminator([lightness, predicted_ab], training=True)
             g_loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
-        _apply(gan.generator_optimizer, tape, g_loss, generator.trainable_variables)
+            scaled_loss = gan.generator_optimizer.scale_loss(g_loss)
+        _apply(gan.generator_optimizer, tape, scaled_loss, generator.trainable_variables)
     values["g_loss"], values["g_l1"] = g_loss, l1
     if not gan.l1_only:
         values["g_adversarial"] = adversarial

@@ -12,7 +12,9 @@ from keras import layers
 from kcolor.models.presets import get_preset, scale_filters
 
 
-def build_discriminator(preset="nazeri-cifar", *, width_multiplier=1.0, image_size=None, name="discriminator"):
+def build_discriminator(
+    preset="nazeri-cifar", *, width_multiplier=1.0, image_size=None, batch_norm_momentum=0.9, name="discriminator"
+):
     """Builds the conditional PatchGAN discriminator of a preset.
 
     Args:
@@ -20,6 +22,7 @@ def build_discriminator(preset="nazeri-cifar", *, width_multiplier=1.0, image_si
             convolutions (the first without normalization), followed by a 4x4 convolution to 1 channel.
         width_multiplier: Scales the filters of every block.
         image_size: Optional fixed square input size (`None`: any size).
+        batch_norm_momentum: Momentum of the batch-norm moving statistics (as for the generator).
         name: Model name.
 
     Returns:
@@ -50,7 +53,7 @@ def build_discriminator(preset="nazeri-cifar", *, width_multiplier=1.0, image_si
             name=f"block_{index}_conv",
         )(x)
         if normalize:
-            x = layers.BatchNormalization(name=f"block_{index}_norm")(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"block_{index}_norm")(x)
         x = layers.LeakyReLU(0.2, name=f"block_{index}_activation")(x)
     logits = layers.Conv2D(
         1,

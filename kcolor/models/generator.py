@@ -18,7 +18,9 @@ from keras import layers
 from kcolor.models.presets import check_image_size, get_preset, scale_filters
 
 
-def build_generator(preset="nazeri-cifar", *, width_multiplier=1.0, image_size=None, name="generator"):
+def build_generator(
+    preset="nazeri-cifar", *, width_multiplier=1.0, image_size=None, batch_norm_momentum=0.9, name="generator"
+):
     """Builds the U-Net generator of a preset.
 
     The model is fully convolutional: by default it accepts any height and width that are multiples of the
@@ -29,6 +31,9 @@ def build_generator(preset="nazeri-cifar", *, width_multiplier=1.0, image_size=N
         width_multiplier: Scales the filters of every block (e.g. 0.25 for a CPU-sized model).
         image_size: Optional fixed square input size; `None` builds a model for any valid size. A size the
             preset cannot take raises a `ValueError`.
+        batch_norm_momentum: Momentum of the batch-norm moving statistics used at inference. 0.9 (Torch's 0.1,
+            as in the original pix2pix) tracks the changing generator closely enough that short runs already
+            colorize well in inference mode; Keras's default 0.99 lags behind for the first few hundred steps.
         name: Model name.
 
     Returns:
@@ -65,7 +70,7 @@ def build_generator(preset="nazeri-cifar", *, width_multiplier=1.0, image_size=N
             name=f"encoder_{index}_conv",
         )(x)  # (batch, H / prod(strides so far), ..., filters)
         if normalize:
-            x = layers.BatchNormalization(name=f"encoder_{index}_norm")(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"encoder_{index}_norm")(x)
         x = layers.LeakyReLU(0.2, name=f"encoder_{index}_activation")(x)
         skips.append(x)
 
@@ -79,7 +84,7 @@ def build_generator(preset="nazeri-cifar", *, width_multiplier=1.0, image_size=N
             kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
             name=f"decoder_{index}_conv",
         )(x)  # doubles height and width
-        x = layers.BatchNormalization(name=f"decoder_{index}_norm")(x)
+        x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"decoder_{index}_norm")(x)
         if dropout > 0:
             x = layers.Dropout(dropout, name=f"decoder_{index}_dropout")(x)
         x = layers.ReLU(name=f"decoder_{index}_activation")(x)

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+from skimage import color as skcolor
+
+from kcolor.colorize import colorize, colorize_photo, render_shape
+from kcolor.models import build_generator
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return build_generator("nazeri-cifar", width_multiplier=0.125)
+
+
+@pytest.mark.parametrize("shape", [(3, 32, 32), (3, 32, 32, 1), (3, 32, 32, 3)])
+def test_colorize_batches_keep_lightness(generator, shape):
+    images = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    colorized = colorize(generator, images, batch_size=2)
+    assert colorized.shape == (3, 32, 32, 3) and colorized.dtype == np.uint8
+    gray = images if images.ndim == 3 else images[..., 0] if shape[-1] == 1 else None
+    if gray is not None:  # lightness of the output is the gray input's (up to gamut clipping and rounding)
+        expected = skcolor.rgb2lab(np.repeat(gray[..., None], 3, -1))[..., 0]
+        assert np.median(np.abs(skcolor.rgb2lab(colorized)[..., 0] - expected)) < 1.0
+
+
+def test_colorize_rejects_sizes_the_generator_cannot_take(generator):
+    with pytest.raises(ValueError, match="multiples of 16"):
+        colorize(generator, np.zeros((1, 30, 30, 3), np.uint8))
+
+
+def test_render_shape_keeps_aspect_and_multiple():
+    assert render_shape(3000, 4000, 256, 16) == (192, 256)
+    assert render_shape(10, 10, 256, 16) == (256, 256)
+    assert render_shape(4000, 100, 64, 16) == (64, 16)
+
+
+@pytest.mark.parametrize("shape", [(37, 53, 3), (41, 29), (20, 70, 1)])
+def test_colorize_photo_keeps_size_and_detail(generator, shape):
+    photo = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    colorized = colorize_photo(generator, photo, render_size=32)
+    assert colorized.shape == shape[:2] + (3,) and colorized.dtype == np.uint8
+    # Full-resolution detail: the output's lightness follows the photo's pixel by pixel.
+    rgb = photo if photo.ndim == 3 and photo.shape[-1] == 3 else np.repeat(photo.reshape(shape[:2] + (1,)), 3, -1)
+    photo_lightness = skcolor.rgb2lab(rgb)[..., 0]
+    output_lightness = skcolor.rgb2lab(colorized)[..., 0]
+    assert np.corrcoef(photo_lightness.ravel(), output_lightness.ravel())[0, 1] > 0.95
+
+
+def test_colorize_photo_rejects_bad_input(generator):
+    with pytest.raises(ValueError):
+        colorize_photo(generator, np.zeros((4, 4, 4), np.uint8))
+    with pytest.raises(ValueError, match="render_size"):
+        colorize_photo(generator, np.zeros((4, 4, 3), np.uint8), render_size=0)

@@ -1,0 +1,220 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from kcolor.gan import ColorizationGAN, GANOptimizer, discriminator_loss, generator_loss
+from kcolor.gan.losses import psnr
+from kcolor.models import build_discriminator, build_generator
+
+WIDTH = 0.125
+TRAIN_LOGS = {"d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy"}
+
+
+def make_gan(l1_only=False, width=WIDTH, **compile_kwargs):
+    generator = build_generator("nazeri-cifar", width_multiplier=width)
+    discriminator = None if l1_only else build_discriminator("nazeri-cifar", width_multiplier=width)
+    gan = ColorizationGAN(generator, discriminator)
+    gan.compile(**compile_kwargs)
+    return gan
+
+
+def random_images(count=32, size=32, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
+
+
+def weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def changed(before, model):
+    return any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
+
+
+# The same checks, run in-process on TensorFlow and in a TensorFlow-free subprocess on JAX.
+FIT_CHECK = """
+import math, sys
+import numpy as np, keras
+from kcolor.gan import ColorizationGAN
+from kcolor.models import build_discriminator, build_generator
+keras.utils.set_random_seed(0)
+images = np.random.default_rng(0).integers(0, 256, (32, 32, 32, 3), dtype=np.uint8)
+gan = ColorizationGAN(build_generator(width_multiplier=0.125), build_discriminator(width_multiplier=0.125))
+gan.compile(generator_steps=2)
+g0 = [w.copy() for w in gan.generator.get_weights()]
+d0 = [w.copy() for w in gan.discriminator.get_weights()]
+history = gan.fit(images, batch_size=8, epochs=1, verbose=0, validation_data=images[:8])
+logs = {k: v[-1] for k, v in history.history.items()}
+assert set(logs) == {"d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy",
+                     "val_l1", "val_psnr"}, logs
+assert all(math.isfinite(v) for v in logs.values()), logs
+assert any(np.abs(a - b).max() > 0 for a, b in zip(g0, gan.generator.get_weights()))
+assert any(np.abs(a - b).max() > 0 for a, b in zip(d0, gan.discriminator.get_weights()))
+# 4 batches: one discriminator update and two generator updates each.
+assert int(gan.discriminator_optimizer.iterations) == 4, int(gan.discriminator_optimizer.iterations)
+assert int(gan.generator_optimizer.iterations) == 8, int(gan.generator_optimizer.iterations)
+# Adam's moments really moved (they are not frozen constants inside the compiled step).
+assert all(np.abs(keras.ops.convert_to_numpy(v)).max() > 0
+           for v in gan.discriminator_optimizer.variables if "momentum" in v.path)
+baseline = ColorizationGAN(build_generator(width_multiplier=0.125))
+baseline.compile()
+history = baseline.fit(images, batch_size=8, epochs=1, verbose=0)
+assert set(history.history) == {"g_loss", "g_l1"} and math.isfinite(history.history["g_l1"][0])
+print("tensorflow" in sys.modules)
+"""
+
+
+def test_fit_on_tensorflow():
+    namespace = {}
+    exec(FIT_CHECK, namespace)
+
+
+def test_fit_on_jax_without_tensorflow_installed(run_python):
+    result = run_python(FIT_CHECK, backend="jax", block_tensorflow=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"  # TensorFlow was never imported
+
+
+def test_mixed_precision_on_jax(run_python):
+    code = """
+    import math, numpy as np, keras
+    from kcolor.gan import ColorizationGAN
+    from kcolor.models import build_discriminator, build_generator
+    images = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    for policy in ("mixed_bfloat16", "mixed_float16"):
+        keras.config.set_dtype_policy(policy)
+        gan = ColorizationGAN(build_generator(width_multiplier=0.125), build_discriminator(width_multiplier=0.125))
+        gan.compile()
+        history = gan.fit(images, batch_size=8, epochs=1, verbose=0)
+        assert all(math.isfinite(v[0]) for v in history.history.values()), (policy, history.history)
+        assert (policy == "mixed_float16") == isinstance(gan.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+        if policy == "mixed_bfloat16":  # (float16 may skip a step whose scaled gradients overflowed)
+            assert int(gan.generator_optimizer.iterations) == 2
+    """
+    run_python(code, backend="jax", block_tensorflow=True)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_on_tensorflow(policy):
+    keras.config.set_dtype_policy(policy)
+    try:
+        gan = make_gan()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert gan.generator.get_layer("encoder_1_conv").compute_dtype != "float32"
+    assert gan.generator.output.dtype == "float32"
+    history = gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0)
+    assert all(math.isfinite(v[0]) for v in history.history.values()), history.history
+    assert isinstance(gan.generator_optimizer, keras.optimizers.LossScaleOptimizer) == (policy == "mixed_float16")
+
+
+def test_learning_reduces_l1_on_real_photos(photos):
+    """A tiny generator halves its L1 on a handful of real photos, with and without the discriminator."""
+    data = np.tile(photos, (5, 1, 1, 1))  # 40 images, 5 batches of 8 per epoch
+    for l1_only in (False, True):
+        keras.utils.set_random_seed(0)
+        gan = make_gan(l1_only=l1_only, width=0.25, generator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+        before = gan.evaluate(photos, batch_size=8, verbose=0, return_dict=True)["l1"]
+        gan.fit(data, batch_size=8, epochs=12, verbose=0, shuffle=True)
+        after = gan.evaluate(photos, batch_size=8, verbose=0, return_dict=True)["l1"]
+        assert after <= 0.5 * before, (l1_only, before, after)
+
+
+def test_fit_ignores_labels_and_rejects_non_rgb():
+    gan = make_gan(l1_only=True)
+    images = random_images(8)
+    gan.fit(images, np.zeros(8), batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="RGB"):
+        gan.fit(images[..., :1], batch_size=8, epochs=1, verbose=0)
+
+
+def test_predict_returns_colorized_rgb():
+    gan = make_gan()
+    rgb = keras.ops.convert_to_numpy(gan.predict(random_images(4), verbose=0))
+    assert rgb.shape == (4, 32, 32, 3) and rgb.min() >= 0 and rgb.max() <= 1
+
+
+def test_generator_save_and_load_gives_identical_predictions(tmp_path):
+    gan = make_gan()
+    gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "generator.keras"
+    gan.generator.save(path)
+    loaded = keras.models.load_model(path)
+    lightness = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(lightness)), keras.ops.convert_to_numpy(gan.generator(lightness))
+    )
+
+
+def test_full_gan_checkpoint_restores_weights_and_optimizer_state(tmp_path):
+    gan = make_gan()
+    gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "gan.weights.h5"
+    gan.save_weights(path)
+    restored = make_gan()
+    restored.load_weights(path)
+    for original, copy in zip(gan.weights, restored.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(original), keras.ops.convert_to_numpy(copy))
+    assert int(restored.discriminator_optimizer.iterations) == 2
+    for original, copy in zip(gan.optimizer.variables, restored.optimizer.variables):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(original), keras.ops.convert_to_numpy(copy))
+
+
+def test_config_round_trip():
+    gan = make_gan()
+    clone = ColorizationGAN.from_config(gan.get_config())
+    assert clone.generator.count_params() == gan.generator.count_params()
+    assert clone.discriminator.count_params() == gan.discriminator.count_params()
+    baseline = ColorizationGAN.from_config(make_gan(l1_only=True).get_config())
+    assert baseline.l1_only
+
+
+def test_gan_optimizer_exposes_both_optimizers_variables():
+    gan = make_gan()
+    assert isinstance(gan.optimizer, GANOptimizer)
+    g_count = len(gan.generator_optimizer.variables)
+    assert gan.optimizer.generator_variable_count == g_count
+    assert gan.optimizer.variables[:g_count] == gan.generator_optimizer.variables
+    assert gan.optimizer.variables[g_count:] == gan.discriminator_optimizer.variables
+    with pytest.raises(AttributeError):
+        gan.optimizer.learning_rate = 0.1
+
+
+def test_unsupported_backend_is_a_clear_error(monkeypatch):
+    gan = ColorizationGAN(build_generator(width_multiplier=WIDTH))
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    with pytest.raises(NotImplementedError, match="tensorflow or jax"):
+        gan.compile()
+
+
+def test_invalid_compile_arguments():
+    with pytest.raises(ValueError, match="generator_steps"):
+        make_gan(generator_steps=0)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        make_gan(label_smoothing=1.5)
+
+
+def test_losses_at_equilibrium():
+    zeros = np.zeros((2, 4, 4, 1), np.float32)
+    assert float(discriminator_loss(zeros, zeros, label_smoothing=1.0)) == pytest.approx(2 * math.log(2), rel=1e-5)
+    total, adversarial, l1 = generator_loss(zeros, np.ones((1, 2, 2, 2)), np.zeros((1, 2, 2, 2)), l1_weight=100.0)
+    assert float(adversarial) == pytest.approx(math.log(2), rel=1e-5)
+    assert float(l1) == pytest.approx(1.0) and float(total) == pytest.approx(100 + math.log(2), rel=1e-5)
+    _, adversarial, _ = generator_loss(None, zeros, zeros)
+    assert float(adversarial) == 0.0
+
+
+def test_label_smoothing_is_one_sided():
+    confident = np.full((1, 4, 4, 1), 10.0, np.float32)
+    very_fake = -confident
+    smoothed = float(discriminator_loss(confident, very_fake, label_smoothing=0.9))
+    # real target 0.9: a logit of +10 is over-confident and still costs ~1.0; fakes at target 0 cost ~0
+    assert smoothed == pytest.approx(0.1 * 10 + math.log1p(math.exp(-10)) * 2, rel=1e-3)
+
+
+def test_psnr():
+    image = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype(np.float32)
+    assert float(psnr(image, image)) == pytest.approx(100.0)
+    noisy = np.clip(image + 0.1, 0, 1)
+    mse = ((noisy - image) ** 2).reshape(2, -1).mean(axis=1)
+    assert float(psnr(image, noisy)) == pytest.approx(np.mean(-10 * np.log10(mse)), rel=1e-4)
