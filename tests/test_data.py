@@ -529,6 +529,21 @@ def test_tfds_cifar10_shapes_labels_and_split_mapping():
         assert images.shape == (6, 32, 32, 3) and labels.shape == (6,)
 
 
+def test_tfds_seed_determinism_with_cache():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=12):
+
+        def epochs(seed, count=1):
+            dataset = load_dataset("cifar10", "train", 24, 4, seed=seed, limit=10)  # limit: small enough to cache
+            return [np.concatenate(all_batches(dataset)) for _ in range(count)]
+
+        first, second = epochs(0, count=2)
+        assert first.shape == (10, 24, 24, 3)
+        assert np.array_equal(first, epochs(0)[0])
+        assert not np.array_equal(first, epochs(1)[0])
+        assert not np.array_equal(first, second), "each epoch reshuffles and re-crops"
+
+
 def test_tfds_split_resolution():
     from kcolor.data.tfds_source import resolve_tfds_split
 

@@ -114,8 +114,8 @@ def load_arrays(
 
     Example:
         >>> images, labels = load_arrays("cifar10", "validation", 32, limit=500)
-        >>> images.shape, labels[:3]
-        ((500, 32, 32, 3), array([3, 8, 8]))
+        >>> images.shape, labels.shape, images.dtype
+        ((500, 32, 32, 3), (500,), dtype('uint8'))
     """
     dataset, has_labels = _build(
         spec, split, image_size, 256, data_dir=data_dir, seed=seed, shuffle=False, augment=False,

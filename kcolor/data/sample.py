@@ -191,7 +191,7 @@ def plan_sample_crops(
 
     Example:
         >>> plan_sample_crops("train", 2, 32, seed=1)[0]
-        SampleCrop(photo_index=5, top=301, left=77, side=412, flip=False)
+        SampleCrop(photo_index=3, top=22, left=3, side=385, flip=False)
     """
     photos = sample_photos()
     regions = sample_regions(split)

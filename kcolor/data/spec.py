@@ -110,15 +110,14 @@ def unknown_dataset_error(
         close.insert(0, f"folder:{name}")
     elif name.lower().endswith(".npz"):
         close.insert(0, f"npz:{name}")
+    if tfds_missing:
+        lead = f"cannot load '{name}': TensorFlow Datasets names need tensorflow and tensorflow-datasets, which are not installed"
+    else:
+        lead = f"unknown dataset '{name}'"
     hint = f"; did you mean {', '.join(close)}?" if close else "."
-    missing = (
-        " TensorFlow Datasets names need tensorflow and tensorflow-datasets, which are not installed."
-        if tfds_missing
-        else ""
-    )
     return DatasetNotFoundError(
-        f"unknown dataset '{name}'{hint}{missing} A spec is a TensorFlow Datasets name (e.g. cifar10, "
-        "places365_small, tf_flowers), 'sample' (offline photos), 'folder:PATH' or 'npz:PATH'."
+        f"{lead}{hint} A spec is a TensorFlow Datasets name (e.g. cifar10, places365_small, tf_flowers), "
+        "'sample' (offline photos), 'folder:PATH' or 'npz:PATH'."
     )
 
 
