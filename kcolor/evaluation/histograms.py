@@ -38,8 +38,8 @@ def ab_histogram(images, bins: int = 64, batch_size: int = DEFAULT_BATCH_SIZE) -
         ValueError: If ``images`` is not a uint8 RGB batch.
 
     Example:
-        >>> ab_histogram(np.full((1, 4, 4, 3), 128, np.uint8), bins=2).tolist()
-        [[0.0, 0.0], [0.0, 1.0]]
+        >>> ab_histogram(np.full((1, 4, 4, 3), 128, np.uint8), bins=3).tolist()
+        [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
     """
     images = check_images(images)
     counts = np.zeros((bins, bins))

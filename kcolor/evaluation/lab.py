@@ -76,7 +76,7 @@ def gray_reference(true_rgb: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -
 
     Example:
         >>> gray = gray_reference(np.full((1, 4, 4, 3), (200, 30, 30), np.uint8))
-        >>> int(gray[0, 0, 0]) == int(gray[0, 0, 2])
+        >>> int(gray[0, 0, 0, 0]) == int(gray[0, 0, 0, 2])
         True
     """
     true_rgb = check_images(true_rgb, "true_rgb")
