@@ -9,6 +9,7 @@ colors are plausible for that region's gray values, which is what colorization n
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_block, weight_initializer
 from kcolor.models.presets import get_preset, scale_filters
 
 
@@ -42,25 +43,20 @@ def build_discriminator(
     ab = keras.Input(shape=(image_size, image_size, 2), name="ab")
     x = layers.Concatenate(name="condition")([lightness, ab])  # (batch, H, W, 3)
     for index, (filters, stride) in enumerate(preset.discriminator):
-        normalize = index > 0
-        x = layers.Conv2D(
+        x = conv_block(
+            x,
             scale_filters(filters, width_multiplier),
-            4,
-            strides=stride,
-            padding="same",
-            use_bias=not normalize,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
-            name=f"block_{index}_conv",
-        )(x)
-        if normalize:
-            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"block_{index}_norm")(x)
-        x = layers.LeakyReLU(0.2, name=f"block_{index}_activation")(x)
+            stride,
+            normalize=index > 0,  # no normalization on the first block, as in pix2pix
+            batch_norm_momentum=batch_norm_momentum,
+            name=f"block_{index}",
+        )
     logits = layers.Conv2D(
         1,
         4,
         padding="same",
         dtype="float32",
-        kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+        kernel_initializer=weight_initializer(),
         name="logits",
     )(x)  # (batch, patches_y, patches_x, 1)
     return keras.Model([lightness, ab], logits, name=name)

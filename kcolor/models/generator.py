@@ -15,6 +15,7 @@ could only lose luminance detail, never add information.
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_block, weight_initializer
 from kcolor.models.presets import check_image_size, get_preset, scale_filters
 
 
@@ -59,19 +60,15 @@ def build_generator(
     x = lightness
     skips = []
     for index, (filters, stride) in enumerate(preset.encoder):
-        normalize = index > 0  # as in pix2pix, the outermost block has no normalization
-        x = layers.Conv2D(
+        # (batch, H / prod(strides so far), ..., filters); as in pix2pix the outermost block has no norm
+        x = conv_block(
+            x,
             scale_filters(filters, width_multiplier),
-            4,
-            strides=stride,
-            padding="same",
-            use_bias=not normalize,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
-            name=f"encoder_{index}_conv",
-        )(x)  # (batch, H / prod(strides so far), ..., filters)
-        if normalize:
-            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"encoder_{index}_norm")(x)
-        x = layers.LeakyReLU(0.2, name=f"encoder_{index}_activation")(x)
+            stride,
+            normalize=index > 0,
+            batch_norm_momentum=batch_norm_momentum,
+            name=f"encoder_{index}",
+        )
         skips.append(x)
 
     for index, (filters, dropout) in enumerate(preset.decoder):
@@ -81,7 +78,7 @@ def build_generator(
             strides=2,
             padding="same",
             use_bias=False,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+            kernel_initializer=weight_initializer(),
             name=f"decoder_{index}_conv",
         )(x)  # doubles height and width
         x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"decoder_{index}_norm")(x)
