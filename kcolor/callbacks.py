@@ -1,12 +1,18 @@
 """Training callbacks: per-epoch sample grids, atomic saving, resumable checkpoints and a non-finite guard.
 
-Every file a callback writes is written atomically: to a temporary file in the same folder, then renamed
-over the target (`os.replace`), so a run killed during a save leaves the previous file intact.
+Every file a callback writes is written atomically: to a temporary file in the same folder, flushed to disk,
+then renamed over the target (`os.replace`), so a run killed during a save leaves the previous file intact.
+A checkpoint is a folder (`checkpoint/step-NNNNNNNNN-XXXXXX/`) that is complete before it is renamed into
+place, and `checkpoint/state.json`, replaced atomically afterwards, names the one to resume from: whatever
+moment a run is killed at, `state.json` names a complete checkpoint. Temporary leftovers of killed runs start
+with `.tmp-` and are removed by the next save.
 """
 
 import json
 import math
 import os
+import secrets
+import shutil
 from pathlib import Path
 
 import keras
@@ -14,28 +20,87 @@ import numpy as np
 from PIL import Image
 
 from kcolor.colorize import colorize
+from kcolor.training_data import DataPosition
+
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def _fsync(path, directory=False):
+    """Flushes a file (or a folder's entries) to disk; silently skipped where the platform cannot."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def atomic_write(path, write):
-    """Calls `write(temporary_path)`, then renames the temporary file to `path`.
+    """Calls `write(temporary_path)`, flushes the file to disk, then renames it to `path`.
 
     The temporary file is in the same folder and keeps `path`'s name as its suffix (Keras checks suffixes
-    such as `.keras` and `.weights.h5`). It is removed if `write` fails.
+    such as `.keras` and `.weights.h5`). It is removed if `write` fails or is interrupted.
+
+    Args:
+        path: The file to (re)place.
+        write: Called with the temporary path; writes the whole file there.
+
+    Returns:
+        `path` as a `pathlib.Path`.
     """
     path = Path(path)
-    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    temporary = path.with_name(f"{TEMPORARY_PREFIX}{os.getpid()}-{path.name}")
     try:
         write(temporary)
+        _fsync(temporary)
         os.replace(temporary, path)
     finally:
         if temporary.exists():
             temporary.unlink()
+    _fsync(path.parent, directory=True)
     return path
+
+
+def remove_stale_temporaries(folder):
+    """Deletes the `.tmp-*` files and folders that a killed run left in `folder` (not recursively)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name.startswith(TEMPORARY_PREFIX):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def all_finite(logs):
     """True when every value in a Keras `logs` dict is a finite number."""
     return all(math.isfinite(float(value)) for value in (logs or {}).values())
+
+
+def first_non_finite_weight(model):
+    """The path of the first weight of `model` (batch-norm statistics included) holding NaN or Inf, or None."""
+    for weight in model.weights:
+        if not np.isfinite(keras.ops.convert_to_numpy(weight)).all():
+            return weight.path
+    return None
+
+
+def weights_finite(model):
+    """True when no weight of `model` (including batch-norm statistics) is NaN or infinite."""
+    return first_non_finite_weight(model) is None
+
+
+def _sync_jax_state(model):
+    """On the JAX backend, writes the state of the running `fit` back into the model's variables."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
 
 
 def sample_grid(images, colorized, scale=4):
@@ -64,6 +129,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.directory = Path(directory)
 
     def on_epoch_end(self, epoch, logs=None):
+        if not all_finite(logs):  # a diverged generator draws nothing worth keeping
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         grid = sample_grid(self.images, colorize(self.model.generator, self.images))
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
@@ -71,75 +138,282 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class GeneratorSaver(keras.callbacks.Callback):
-    """Saves the generator as a `.keras` file (for `kcolor colorize`) at the end of every epoch."""
+    """Saves the generator as a `.keras` file (for `kcolor colorize`) at the end of every epoch.
+
+    A generator with non-finite losses or weights never replaces the file of a good one.
+    """
 
     def __init__(self, path):
         super().__init__()
         self.path = Path(path)
 
     def on_epoch_end(self, epoch, logs=None):
-        if all_finite(logs):  # never replace a good generator with a diverged one
+        if all_finite(logs) and weights_finite(self.model.generator):
             atomic_write(self.path, self.model.generator.save)
 
 
-class TrainingCheckpoint(keras.callbacks.Callback):
-    """Checkpoints the whole GAN (both networks and both optimizers) after every epoch, for `--resume`.
+class StepCounter(keras.callbacks.Callback):
+    """Base of the callbacks that name training steps: knows the epoch and the step within it.
 
-    The folder holds `gan.weights.h5` and `state.json` (`{"epoch": completed_epochs}`), each written
-    atomically, weights first: a state file never points at weights that are not on disk.
-    """
-
-    WEIGHTS = "gan.weights.h5"
-    STATE = "state.json"
-
-    def __init__(self, directory):
-        super().__init__()
-        self.directory = Path(directory)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not all_finite(logs):  # keep the last good checkpoint
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.directory / self.WEIGHTS, self.model.save_weights)
-        state = json.dumps({"epoch": epoch + 1})
-        atomic_write(self.directory / self.STATE, lambda temporary: Path(temporary).write_text(state))
-
-    @classmethod
-    def restore(cls, directory, model):
-        """Loads the last checkpoint in `directory` into `model`; returns the number of completed epochs.
-
-        Returns 0 when there is no checkpoint. The model must be compiled (its optimizers built).
-        """
-        directory = Path(directory)
-        state_path = directory / cls.STATE
-        if not state_path.exists():
-            return 0
-        model.load_weights(directory / cls.WEIGHTS)
-        return int(json.loads(state_path.read_text())["epoch"])
-
-
-class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training at the first NaN or infinite loss or metric, naming the step and the metric.
-
-    Keras's `TerminateOnNaN` only looks at a `loss` entry, which a GAN does not log. The checkpoints of
-    earlier epochs are left untouched, so the last good one stays loadable.
+    Attributes:
+        epoch: The current epoch (0-based).
+        step_offset: Steps of the current epoch done before this `fit` started (a resumed run first
+            finishes its interrupted epoch with a shorter `fit`); `kcolor.training` sets it.
     """
 
     def __init__(self):
         super().__init__()
         self.epoch = 0
-        self.message = None
+        self.step_offset = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
+    def step_in_epoch(self, batch):
+        """1-based step within the epoch after Keras's batch `batch` of this `fit`."""
+        return self.step_offset + batch + 1
+
+
+class CheckpointState:
+    """Where a checkpoint stands: what `TrainingCheckpoint.restore` returns.
+
+    Attributes:
+        epoch: Epochs completed.
+        step: Steps of the next epoch already done (0 at an epoch boundary).
+        global_step: Training steps done in all.
+        data_position: `DataPosition` of the next training batch, or None (old checkpoints).
+        metric_values: Values of the model's metric variables mid-epoch (to continue the epoch's running
+            means), or None.
+        path: The checkpoint folder.
+    """
+
+    def __init__(self, epoch, step, global_step, data_position, metric_values, path):
+        self.epoch = epoch
+        self.step = step
+        self.global_step = global_step
+        self.data_position = data_position
+        self.metric_values = metric_values
+        self.path = path
+
+    def describe(self):
+        """E.g. `epoch 2, step 40` (1-based epoch of the next step) or `the end of epoch 3`."""
+        return f"epoch {self.epoch + 1}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
+
+
+class TrainingCheckpoint(StepCounter):
+    """Checkpoints the whole training state for `--resume`: at every epoch end and every `every_steps` steps.
+
+    A checkpoint holds both networks, both optimizers, the random-number state of the dropout layers (Keras
+    does not save it with the weights), the running means of the epoch's metrics, and the data position of
+    the next batch, so a resumed run continues exactly where the checkpoint was taken. Only the newest
+    checkpoint is kept. A checkpoint is skipped, keeping the previous one, when the losses are no longer
+    finite; weights that are no longer finite (possible while the losses still are, e.g. in batch-norm
+    statistics) also stop training, with `message` saying why.
+
+    Args:
+        directory: The `checkpoint/` folder.
+        steps_per_epoch: Steps in a (full) epoch.
+        every_steps: Also checkpoint after every this many steps within an epoch (0: at epoch ends only).
+        position_of: `position_of(global_step)` gives the data position of a step (`TrainingStream`).
+    """
+
+    STATE = "state.json"
+    WEIGHTS = "gan.weights.h5"
+    TRAINING_STATE = "training_state.npz"
+    FORMAT = 2
+
+    def __init__(self, directory, steps_per_epoch, every_steps=0, position_of=None):
+        super().__init__()
+        self.directory = Path(directory)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.every_steps = int(every_steps or 0)
+        self.position_of = position_of
+        self.metric_values_to_restore = None
+        self.last_saved = None
+        self.message = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        if self.metric_values_to_restore is not None:  # after Keras reset them for the epoch
+            for variable, value in zip(self.model.metrics_variables, self.metric_values_to_restore):
+                variable.assign(value)
+            self.metric_values_to_restore = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.step_in_epoch(batch)
+        if self.every_steps and step % self.every_steps == 0 and step < self.steps_per_epoch:
+            self.save(self.epoch, step, logs, mid_epoch=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save(epoch + 1, 0, logs)
+
+    def save(self, epoch, step, logs=None, mid_epoch=False):
+        """Writes a checkpoint of the state after `epoch` epochs and `step` more steps; returns its folder.
+
+        Returns None (and keeps the previous checkpoint) when `logs` or the weights are not finite.
+        """
+        if not all_finite(logs):
+            return None
+        _sync_jax_state(self.model)
+        broken = first_non_finite_weight(self.model)
+        if broken is not None:
+            where = f"epoch {epoch + 1}, step {step}" if step else f"the end of epoch {epoch}"
+            self.message = (
+                f"Training stopped: the weight {broken} is no longer finite at {where} (the losses still were). "
+                f"The last checkpoint with finite weights is kept in {self.directory}. Try a lower "
+                "--learning-rate, or float32 instead of mixed precision, then --resume."
+            )
+            print(self.message)
+            self.model.stop_training = True
+            return None
+        global_step = epoch * self.steps_per_epoch + step
+        position = self.position_of(global_step) if self.position_of else None
+        name = f"step-{global_step:09d}-{secrets.token_hex(3)}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._write_folder(name, mid_epoch)
+            state = {
+                "format": self.FORMAT,
+                "checkpoint": name,
+                "epoch": epoch,
+                "step": step,
+                "global_step": global_step,
+                "data_position": position.to_json() if position else None,
+                "steps_per_epoch": self.steps_per_epoch,
+            }
+            atomic_write(self.directory / self.STATE, lambda temporary: Path(temporary).write_text(json.dumps(state)))
+        except OSError as error:
+            raise OSError(
+                error.errno, f"cannot save the checkpoint in {self.directory}: {error.strerror or error}"
+            ) from error
+        self._remove_all_but(name)
+        self.last_saved = self.directory / name
+        return self.last_saved
+
+    def _write_folder(self, name, mid_epoch):
+        temporary = self.directory / f"{TEMPORARY_PREFIX}{os.getpid()}-{name}"
+        temporary.mkdir()
+        try:
+            self.model.save_weights(temporary / self.WEIGHTS)
+            arrays = {f"seed_{index}": value for index, value in enumerate(_values(seed_generator_states(self.model)))}
+            if mid_epoch:
+                arrays.update({f"metric_{index}": value for index, value in enumerate(_values(self.model.metrics_variables))})
+            np.savez(temporary / self.TRAINING_STATE, **arrays)
+            for file in temporary.iterdir():
+                _fsync(file)
+            _fsync(temporary, directory=True)
+            os.replace(temporary, self.directory / name)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        _fsync(self.directory, directory=True)
+
+    def _remove_all_but(self, name):
+        remove_stale_temporaries(self.directory)
+        for entry in self.directory.iterdir():
+            if entry.is_dir() and entry.name.startswith("step-") and entry.name != name:
+                shutil.rmtree(entry, ignore_errors=True)
+        (self.directory / self.WEIGHTS).unlink(missing_ok=True)  # a checkpoint of the first format
+
+    @classmethod
+    def read_state(cls, directory):
+        """The parsed `state.json` of `directory`, or None when there is no checkpoint."""
+        state_path = Path(directory) / cls.STATE
+        if not state_path.exists():
+            return None
+        try:
+            return json.loads(state_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{state_path} is damaged ({error}); train into a new --out folder.") from None
+
+    @classmethod
+    def restore(cls, directory, model):
+        """Loads the checkpoint of `directory` into `model`.
+
+        The model must be compiled (its optimizers built). Temporary leftovers of a killed save are removed.
+
+        Returns:
+            A `CheckpointState`, or None when `directory` holds no checkpoint.
+
+        Raises:
+            ValueError: the checkpoint is incomplete, damaged, or does not fit the model.
+        """
+        directory = Path(directory)
+        state = cls.read_state(directory)
+        if state is None:
+            return None
+        remove_stale_temporaries(directory)
+        folder = directory / state["checkpoint"] if "checkpoint" in state else directory
+        weights = folder / cls.WEIGHTS
+        if not weights.is_file():
+            raise ValueError(f"the checkpoint in {directory} is incomplete: {weights} is missing.")
+        try:
+            model.load_weights(weights)
+        except (ValueError, OSError, KeyError) as error:
+            raise ValueError(
+                f"cannot load the checkpoint {weights} into this model ({str(error).splitlines()[0]}); "
+                "resume with the options the run was trained with (see its config.json)."
+            ) from None
+        metric_values = None
+        extra_path = folder / cls.TRAINING_STATE
+        if extra_path.is_file():
+            with np.load(extra_path) as arrays:
+                seeds = [arrays[f"seed_{index}"] for index in range(sum(k.startswith("seed_") for k in arrays.files))]
+                metrics = [arrays[f"metric_{index}"] for index in range(sum(k.startswith("metric_") for k in arrays.files))]
+            states = seed_generator_states(model)
+            if len(seeds) != len(states):
+                raise ValueError(f"the checkpoint {folder} has {len(seeds)} random states, the model {len(states)}.")
+            for variable, value in zip(states, seeds):
+                variable.assign(value)
+            metric_values = metrics or None
+        epoch, step = int(state["epoch"]), int(state.get("step", 0))
+        position = state.get("data_position")
+        return CheckpointState(
+            epoch=epoch,
+            step=step,
+            global_step=int(state.get("global_step", epoch * int(state.get("steps_per_epoch") or 0))),
+            data_position=DataPosition.from_json(position) if position else None,
+            metric_values=metric_values,
+            path=folder,
+        )
+
+
+def seed_generator_states(model):
+    """The state variables of `model`'s random seed generators (dropout layers), in a fixed order.
+
+    Keras leaves them out of `save_weights`; without them a resumed run would draw other dropout masks.
+    """
+    weights = {id(weight) for weight in model.weights}
+    return [variable for variable in model.non_trainable_variables if id(variable) not in weights]
+
+
+def _values(variables):
+    return [keras.ops.convert_to_numpy(variable) for variable in variables]
+
+
+class NonFiniteGuard(StepCounter):
+    """Stops training at the first NaN or infinite loss or metric, naming the step and the metric.
+
+    Keras's `TerminateOnNaN` only looks at a `loss` entry, which a GAN does not log. Checkpoints and the
+    saved generator are only written while everything is finite, so the last good ones stay loadable.
+
+    Args:
+        checkpoint_directory: Named in the message, if given.
+    """
+
+    def __init__(self, checkpoint_directory=None):
+        super().__init__()
+        self.checkpoint_directory = checkpoint_directory
+        self.message = None
+
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
+                kept = f" in {self.checkpoint_directory}" if self.checkpoint_directory else ""
                 self.message = (
-                    f"Training stopped: {name} became {value} at epoch {self.epoch + 1}, step {batch + 1}. "
-                    "The checkpoint of the last completed epoch is kept. Try a lower learning rate, "
-                    "or float32 instead of mixed precision."
+                    f"Training stopped: {name} became {float(value)} at epoch {self.epoch + 1}, step "
+                    f"{self.step_in_epoch(batch)}. The last checkpoint with finite weights is kept{kept}. "
+                    "Try a lower --learning-rate, or float32 instead of mixed precision, then --resume."
                 )
                 print(self.message)
                 self.model.stop_training = True

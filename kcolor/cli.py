@@ -5,12 +5,20 @@ with a one-line message and a non-zero exit status, not a traceback.
 """
 
 import argparse
+import errno
 import json
+import math
 import os
 import sys
 from pathlib import Path
 
 EXAMPLE_PREFIX = "example:"
+
+# File types that `kcolor colorize` picks up in folders (files given by name are always tried).
+COLORIZE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+
+# Errors writing an output that every further output would hit as well: stop instead of going on.
+_OUTPUT_FOLDER_ERRORS = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _positive_int(text):
@@ -29,8 +37,15 @@ def _non_negative_int(text):
 
 def _positive_float(text):
     value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be zero or a positive number, got {text}")
     return value
 
 
@@ -51,55 +66,99 @@ def _add_train_parser(subparsers):
     parser.add_argument("--image-size", type=_positive_int, help="training crop size (default: the preset's)")
     parser.add_argument("--width-multiplier", type=_positive_float, default=1.0,
                         help="scale every block's filters, e.g. 0.25 for a CPU-sized model")
-    parser.add_argument("--epochs", type=_non_negative_int, default=15)
+    parser.add_argument("--epochs", type=_positive_int, default=15,
+                        help="epochs in total, counting those before a --resume (default 15)")
     parser.add_argument("--batch-size", type=_positive_int, help="default: the preset's (the paper's)")
-    parser.add_argument("--steps-per-epoch", type=_positive_int, help="limit the batches per epoch")
+    parser.add_argument("--steps-per-epoch", type=_positive_int,
+                        help="batches per epoch (default: one pass over the training split)")
     parser.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
     parser.add_argument("--l1-only", action="store_true", help="train the L1-only U-Net baseline, no GAN")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoint, with the options it was "
+                        "started with (options given now override them; --epochs can extend the run)")
+    parser.add_argument("--checkpoint-every", type=_non_negative_int, default=1000, metavar="STEPS",
+                        help="also checkpoint every STEPS steps within an epoch; 0: at epoch ends only "
+                        "(default 1000)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="deterministic ops: the same options give the same weights on the same machine, "
+                        "also across --resume (slower on GPUs)")
     parser.add_argument("--mixed-precision", nargs="?", const="auto", default="off",
                         choices=["off", "auto", "bfloat16", "float16"],
                         help="mixed precision; bare flag: float16 on a GPU, bfloat16 otherwise")
     parser.add_argument("--generator-steps", type=_positive_int, default=1,
                         help="generator updates per discriminator update (the paper's code: 2)")
-    parser.add_argument("--l1-weight", type=float, default=100.0, help="lambda of the L1 term (default 100)")
+    parser.add_argument("--l1-weight", type=_non_negative_float, default=100.0,
+                        help="lambda of the L1 term (default 100)")
     parser.add_argument("--learning-rate", type=_positive_float, default=2e-4, help="Adam learning rate of G and D")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_non_negative_int, default=0,
+                        help="fixes the initial weights, dropout, data order and crops (default 0)")
     parser.add_argument("--data-dir", help="TFDS data folder (default: the project's data/)")
     parser.add_argument("--no-jit", action="store_true", help="do not XLA-compile the train step")
+    parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                        help="progress output: 0 none, 1 progress bar (default), 2 one line per epoch")
     parser.set_defaults(run=_run_train)
+    return parser
+
+
+def _config_fields(args, destinations):
+    """`TrainConfig` fields of the `kcolor train` options named by `destinations`."""
+    fields = {}
+    for destination in destinations:
+        value = getattr(args, destination)
+        if destination == "learning_rate":
+            fields["generator_learning_rate"] = fields["discriminator_learning_rate"] = value
+        elif destination == "no_jit":
+            fields["jit_compile"] = not value
+        elif destination not in ("command", "run", "argv"):
+            fields[destination] = value
+    return fields
+
+
+def _explicit_destinations(argv):
+    """The destinations of the `kcolor train` options that `argv` gives explicitly (not by default)."""
+    train_parser = build_parser().command_parsers["train"]
+    unset = object()
+    # argparse only fills in defaults for destinations that the namespace does not have yet.
+    namespace = argparse.Namespace(**{destination: unset for destination in vars(train_parser.parse_args([]))})
+    train_parser.parse_args(argv[argv.index("train") + 1 :], namespace=namespace)
+    return {destination for destination, value in vars(namespace).items() if value is not unset}
+
+
+def _train_config(args):
+    """The `TrainConfig` of a `kcolor train` command line; with --resume, based on the run's config.json."""
+    import dataclasses
+
+    from kcolor.training import TrainConfig
+
+    fields = _config_fields(args, vars(args))
+    saved_path = Path(args.out) / "config.json"
+    if args.resume and saved_path.is_file():
+        try:
+            saved = json.loads(saved_path.read_text())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"cannot read {saved_path} to resume the run: {error}") from None
+        known = {field.name for field in dataclasses.fields(TrainConfig)}
+        argv = getattr(args, "argv", None)
+        explicit = _config_fields(args, _explicit_destinations(argv)) if argv is not None else fields
+        fields = {**{k: v for k, v in saved.items() if k in known}, **explicit, "out": args.out, "resume": True}
+    return TrainConfig(**fields)
 
 
 def _run_train(args):
-    from kcolor.training import TrainConfig, train
+    from kcolor.training import train
 
-    config = TrainConfig(
-        out=args.out,
-        dataset=args.dataset,
-        val_dataset=args.val_dataset,
-        preset=args.preset,
-        image_size=args.image_size,
-        width_multiplier=args.width_multiplier,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        steps_per_epoch=args.steps_per_epoch,
-        l1_only=args.l1_only,
-        generator_learning_rate=args.learning_rate,
-        discriminator_learning_rate=args.learning_rate,
-        l1_weight=args.l1_weight,
-        generator_steps=args.generator_steps,
-        mixed_precision=args.mixed_precision,
-        jit_compile=not args.no_jit,
-        seed=args.seed,
-        resume=args.resume,
-        data_dir=args.data_dir,
-    )
-    result = train(config)
-    print(f"Run folder:       {result.run_dir}")
-    print(f"Generator:        {result.generator_path}  (kcolor colorize PHOTO --model {result.run_dir})")
-    print(f"History:          {result.history_path}")
-    print(f"Sample grids:     {result.samples_dir}/epoch_NNN.png  (gray | prediction | truth)")
-    print(f"Checkpoint:       {result.run_dir / 'checkpoint'}  (resume with --resume)")
+    try:
+        result = train(_train_config(args))
+    except KeyboardInterrupt:
+        print(f"interrupted; `kcolor train --resume --out {args.out}` continues from the last checkpoint",
+              file=sys.stderr)
+        return 130
+    if result.generator_path.is_file():
+        print(f"Run folder:       {result.run_dir}")
+        print(f"Generator:        {result.generator_path}  (kcolor colorize PHOTO --model {result.run_dir})")
+        print(f"History:          {result.history_path}")
+        print(f"Sample grids:     {result.samples_dir}/epoch_NNN.png  (gray | prediction | truth)")
+        print(f"Checkpoint:       {result.checkpoint_dir}  (continue with --resume)")
     if (result.run_dir / "logs").exists():
         print(f"TensorBoard logs: {result.run_dir / 'logs'}  (tensorboard --logdir {result.run_dir / 'logs'})")
     if result.stopped_early_reason:
@@ -124,6 +183,7 @@ def _add_colorize_parser(subparsers):
                         help="longer side at which the generator runs (default: twice the run's training size, "
                         "or 256)")
     parser.set_defaults(run=_run_colorize)
+    return parser
 
 
 def _example_photo(name):
@@ -132,17 +192,40 @@ def _example_photo(name):
     import skimage.data
 
     folders = [Path(skimage.data.data_dir), Path(matplotlib.get_data_path()) / "sample_data"]
-    for folder in folders:
-        for path in sorted(folder.glob(f"{name}.*")):
-            return path
+    if name.replace("_", "").replace("-", "").isalnum():  # a plain name, never a path or a pattern
+        for folder in folders:
+            for path in sorted(folder.glob(f"{name}.*")):
+                return path
     known = sorted({p.stem for folder in folders for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg")})
     raise FileNotFoundError(f"no example photo named {name!r}; examples: {', '.join(known)}")
 
 
-def _input_files(inputs):
-    """Expands inputs into `(path, error)` pairs: folders to their image files, example:NAME to its file."""
-    from kcolor.data import IMAGE_EXTENSIONS
+def _folder_images(folder, out_dir):
+    """Image files below `folder` (sorted), skipping hidden entries and `out_dir`; with what was left out.
 
+    Returns:
+        `(files, other_file_count, unlisted_folders)`: the images, the number of other (non-hidden) files,
+        and `(folder, reason)` for subfolders that could not be listed.
+    """
+    files, other_count, unlisted = [], 0, []
+    skip = out_dir.resolve()
+    walk = os.walk(folder, onerror=lambda error: unlisted.append((Path(error.filename), error.strerror)))
+    for directory, subdirectories, names in walk:
+        subdirectories[:] = [
+            name for name in subdirectories if not name.startswith(".") and Path(directory, name).resolve() != skip
+        ]
+        for name in names:
+            if name.startswith("."):
+                continue
+            if name.lower().endswith(COLORIZE_EXTENSIONS):
+                files.append(Path(directory, name))
+            else:
+                other_count += 1
+    return sorted(files), other_count, unlisted
+
+
+def _input_files(inputs, out_dir):
+    """Expands inputs into `(path, error)` pairs: folders to their image files, example:NAME to its file."""
     for item in inputs:
         if item.startswith(EXAMPLE_PREFIX):
             try:
@@ -151,14 +234,19 @@ def _input_files(inputs):
                 yield Path(item), str(error)
             continue
         path = Path(item)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-            if not files:
-                yield path, "folder holds no images (" + ", ".join(IMAGE_EXTENSIONS) + ")"
-            for file in files:
-                yield file, None
-        else:
+        if not path.is_dir():
             yield path, None
+            continue
+        files, other_count, unlisted = _folder_images(path, out_dir)
+        for folder, reason in unlisted:
+            yield folder, f"cannot list this folder: {reason}"
+        if other_count:
+            print(f"note: {path}: left out {other_count} files that are not images ({', '.join(COLORIZE_EXTENSIONS)})",
+                  file=sys.stderr)
+        if not files and not unlisted:
+            yield path, "folder holds no images (" + ", ".join(COLORIZE_EXTENSIONS) + ")"
+        for file in files:
+            yield file, None
 
 
 def _output_path(out_dir, source, used):
@@ -181,44 +269,65 @@ def _render_size(args):
     return 2 * int(image_size) if image_size else 256
 
 
-def _run_colorize(args):
+def _prepare_output_folder(out_dir):
+    """Creates `out_dir` and checks it is writable; raises `OSError` with a one-line message."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot create output folder {out_dir}: {error.strerror or error}") from None
+    if not os.access(out_dir, os.W_OK):
+        raise PermissionError(errno.EACCES, f"cannot write to output folder {out_dir}: permission denied")
+
+
+def _colorize_one(generator, source, target, render_size):
+    """Colorizes `source` into the PNG `target` (atomically); returns None or the reason it failed."""
     from PIL import Image
 
     from kcolor.callbacks import atomic_write
     from kcolor.colorize import colorize_photo
     from kcolor.data import ImageReadError, read_image
+
+    try:
+        photo = read_image(source)
+        colorized = colorize_photo(generator, photo, render_size=render_size)
+    except ImageReadError as error:
+        return error.reason
+    except (ValueError, MemoryError) as error:
+        return f"cannot colorize it: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+    try:
+        atomic_write(target, lambda temporary: Image.fromarray(colorized).save(temporary, format="PNG"))
+    except OSError as error:
+        if error.errno in _OUTPUT_FOLDER_ERRORS:
+            raise OSError(
+                error.errno, f"cannot write {target}: {error.strerror or error}; stopping (free some space or "
+                "choose another --out-dir)"
+            ) from None
+        return f"cannot write {target}: {error.strerror or error}"
+    return None
+
+
+def _run_colorize(args):
     from kcolor.model_files import load_generator
 
+    out_dir = Path(args.out_dir)
+    _prepare_output_folder(out_dir)
     generator = load_generator(args.model)
     render_size = _render_size(args)
-    out_dir = Path(args.out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OSError(f"cannot create output folder {out_dir}: {error.strerror or error}") from None
-    if not os.access(out_dir, os.W_OK):
-        raise PermissionError(f"cannot write to output folder {out_dir}: permission denied")
 
     used, failures, written = set(), 0, 0
-    for source, problem in _input_files(args.inputs):
+    for source, problem in _input_files(args.inputs, out_dir):
         if problem is None:
             target = _output_path(out_dir, source, used)
             if target.resolve() == source.resolve():
                 problem = "output would overwrite the input; choose another --out-dir"
+            else:
+                problem = _colorize_one(generator, source, target, render_size)
         if problem is None:
-            try:
-                photo = read_image(source)
-                colorized = colorize_photo(generator, photo, render_size=render_size)
-                atomic_write(target, lambda temporary: Image.fromarray(colorized).save(temporary, format="PNG"))
-                print(f"{source} -> {target}")
-                written += 1
-                continue
-            except ImageReadError as error:
-                problem = error.reason
-            except OSError as error:
-                problem = f"cannot write {target}: {error.strerror or error}"
-        print(f"error: {source}: {problem}", file=sys.stderr)
-        failures += 1
+            print(f"{source} -> {target}")
+            written += 1
+        else:
+            print(f"error: {source}: {problem}", file=sys.stderr)
+            failures += 1
     print(f"{written} colorized, {failures} failed; outputs in {out_dir}")
     return 1 if failures else 0
 
@@ -244,6 +353,7 @@ def _add_evaluate_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", help="TFDS data folder")
     parser.set_defaults(run=_run_evaluate)
+    return parser
 
 
 def _run_evaluate(args):
@@ -272,8 +382,11 @@ def _run_evaluate(args):
                            history_csv=histories or None, title=f"Colorization report: {args.dataset} {args.split}")
     print(report.to_markdown())
     if args.json:
+        from kcolor.callbacks import atomic_write
+
+        metrics_json = json.dumps(report.to_dict(), indent=2)
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
+        atomic_write(args.json, lambda temporary: Path(temporary).write_text(metrics_json))
         print(f"Metrics JSON: {args.json}")
     print(f"Report: {written['report']}")
     return 0
@@ -285,23 +398,35 @@ def build_parser():
         description="Image colorization with conditional GANs (Nazeri et al. 2018) in Keras 3.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_train_parser(subparsers)
-    _add_colorize_parser(subparsers)
-    _add_evaluate_parser(subparsers)
+    parser.command_parsers = {
+        "train": _add_train_parser(subparsers),
+        "colorize": _add_colorize_parser(subparsers),
+        "evaluate": _add_evaluate_parser(subparsers),
+    }
     return parser
 
 
 def main(argv=None):
     """Entry point of the `kcolor` console command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         return args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError) as error:  # user-caused: bad options, files, data, downloads
-        print(f"kcolor {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, OSError, MemoryError) as error:  # user-caused: options, files, data, downloads, sizes
+        print(f"kcolor {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+
+
+def _one_line(error):
+    """An exception as one line: `OSError`s without their `[Errno N]` prefix, newlines folded."""
+    if isinstance(error, OSError) and error.strerror:
+        message = error.strerror if error.filename is None else f"{error.filename}: {error.strerror}"
+    else:
+        message = str(error) or type(error).__name__
+    return " ".join(message.split())
 
 
 if __name__ == "__main__":

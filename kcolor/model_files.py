@@ -40,8 +40,13 @@ def load_generator(model):
             layer), or it is not a generator (one lightness input, two ab channels out).
     """
     path = generator_path(model)
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise OSError(error.errno, f"cannot read {path}: {error.strerror or error}") from None
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Keras model file (.keras).")
+        raise ValueError(f"{path} is not a Keras model file (a .keras file written by Keras 3).")
     try:
         generator = keras.models.load_model(path, safe_mode=True, compile=False)
     except ValueError as error:
@@ -50,12 +55,18 @@ def load_generator(model):
                 f"{path} contains Python code (such as a Lambda layer) that Keras safe mode refuses to load; "
                 "kcolor only loads models without embedded code."
             ) from None
-        raise ValueError(f"{path} could not be loaded as a Keras model: {str(error).splitlines()[0]}") from None
-    except (KeyError, OSError, zipfile.BadZipFile, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} could not be loaded as a Keras model: {error}") from None
+        raise ValueError(f"{path} could not be loaded as a Keras model: {_first_line(error)}") from None
+    except TypeError as error:  # a class that neither Keras nor kcolor defines
+        raise ValueError(f"{path} is not a kcolor generator: {_first_line(error)}") from None
+    except (KeyError, AttributeError, OSError, zipfile.BadZipFile, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} could not be loaded as a Keras model: {_first_line(error)}") from None
     if len(generator.inputs) != 1 or generator.inputs[0].shape[-1] != 1 or generator.outputs[0].shape[-1] != 2:
         raise ValueError(f"{path} is not a kcolor generator (expected lightness (..., 1) in, ab (..., 2) out).")
     return generator
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def run_config(model):

@@ -1,28 +1,55 @@
 """One function that trains a colorization model into a run folder: what `kcolor train` and the notebooks use.
 
-`train(TrainConfig(...))` loads the data (`kcolor.data`), builds the preset's networks (`kcolor.models`),
-compiles a `ColorizationGAN` (or the L1-only U-Net) and calls `fit`, writing everything a student needs into
-the run folder:
+`train(TrainConfig(...))` loads the data (`kcolor.data`, through the resumable `kcolor.training_data` stream),
+builds the preset's networks (`kcolor.models`), compiles a `ColorizationGAN` (or the L1-only U-Net) and calls
+`fit`, writing everything a student needs into the run folder:
 
     RUN/config.json            the configuration, to reproduce or resume the run
     RUN/generator.keras        the generator, saved every epoch (for `kcolor colorize` / `evaluate`)
-    RUN/checkpoint/            both networks and both optimizers, for `--resume`
+    RUN/checkpoint/            both networks, both optimizers, random and data state, for `--resume`
     RUN/history.csv            losses and validation metrics per epoch
     RUN/samples/epoch_NNN.png  gray | prediction | truth for fixed validation images
     RUN/logs/                  TensorBoard logs (TensorFlow backend)
+
+Reliability. A checkpoint is written at every epoch end and every `checkpoint_every` steps, atomically (see
+`kcolor.callbacks`). `resume=True` continues from it, in the middle of an epoch if that is where it was taken:
+the interrupted epoch is finished first (a shorter `fit`), then the remaining epochs run. With
+`deterministic=True` on a CPU (TensorFlow's deterministic ops; the data order and crops are always fixed by
+the seed), a run that was killed and resumed ends with weights bit-identical to those of a run that never
+stopped. Training stops at the first NaN or infinite loss with a message naming the epoch, step and metric;
+only finite states are ever checkpointed. Running out of accelerator memory gives a message that suggests a
+smaller batch or width. Only one `train` at a time may use a run folder.
 """
 
+import contextlib
+import csv
 import dataclasses
+import io
 import json
 from pathlib import Path
 
 import keras
 
-from kcolor.callbacks import GeneratorSaver, NonFiniteGuard, SampleGrid, TrainingCheckpoint
+from kcolor.callbacks import (
+    GeneratorSaver,
+    NonFiniteGuard,
+    SampleGrid,
+    TrainingCheckpoint,
+    atomic_write,
+    remove_stale_temporaries,
+)
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator, check_image_size, get_preset
+from kcolor.training_data import DataPosition, TrainingStream, training_batches
 
 MIXED_PRECISION_POLICIES = {"off": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+
+RESUME_FIELDS = ("dataset", "preset", "image_size", "width_multiplier", "batch_size", "steps_per_epoch", "l1_only", "seed")
+"""Options that a resumed run must share with the run it continues (they fix the model's shape or the data)."""
+
+
+class OutOfMemoryError(MemoryError):
+    """The accelerator (or the host) ran out of memory during training; the message says what to change."""
 
 
 @dataclasses.dataclass
@@ -38,7 +65,7 @@ class TrainConfig:
         width_multiplier: Scales every block's filters.
         epochs: Epochs to train (in total, counting epochs before a resume).
         batch_size: Default: the preset's (the paper's).
-        steps_per_epoch: Limit the batches per epoch (default: the whole split).
+        steps_per_epoch: Batches per epoch (default: one pass over the training split).
         l1_only: Train the L1-only U-Net baseline instead of the GAN.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
         l1_weight: lambda of the L1 term.
@@ -46,11 +73,13 @@ class TrainConfig:
         generator_steps: Generator updates per discriminator update.
         mixed_precision: `off`, `bfloat16`, `float16` or `auto` (float16 on a GPU, else bfloat16).
         jit_compile: XLA-compile the train step.
-        seed: Seeds weights, data order and augmentation.
-        resume: Continue from the run folder's checkpoint.
+        seed: Seeds weights, dropout, data order and augmentation.
+        resume: Continue from the run folder's checkpoint (start afresh when it has none).
         data_dir: TFDS data folder.
         sample_count: Validation images shown in the per-epoch sample grids.
         verbose: Keras `fit` verbosity (1: progress bar).
+        checkpoint_every: Also checkpoint every this many steps within an epoch (0: at epoch ends only).
+        deterministic: Use deterministic ops (TensorFlow), so that the same run gives the same weights.
     """
 
     out: str = "runs/demo"
@@ -76,6 +105,8 @@ class TrainConfig:
     data_dir: str = None
     sample_count: int = 8
     verbose: int = 1
+    checkpoint_every: int = 1000
+    deterministic: bool = False
 
     def resolved(self):
         """A copy with the preset's defaults filled in, validated; raises `ValueError` with advice."""
@@ -86,12 +117,18 @@ class TrainConfig:
             batch_size=self.batch_size or preset.batch_size,
         )
         check_image_size(config.image_size, config.image_size, preset)
-        for name in ("epochs", "batch_size", "generator_steps"):
-            if getattr(config, name) < (0 if name == "epochs" else 1):
-                raise ValueError(f"{name} must be {'non-negative' if name == 'epochs' else 'positive'}, "
-                                 f"got {getattr(config, name)}.")
+        minimums = {"epochs": 0, "batch_size": 1, "generator_steps": 1, "checkpoint_every": 0, "seed": 0}
+        for name, minimum in minimums.items():
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
         if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
             raise ValueError(f"steps_per_epoch must be positive, got {config.steps_per_epoch}.")
+        for name in ("width_multiplier", "generator_learning_rate", "discriminator_learning_rate"):
+            if not 0 < getattr(config, name) < float("inf"):
+                raise ValueError(f"{name} must be a positive number, got {getattr(config, name)}.")
+        if not 0 <= config.l1_weight < float("inf"):
+            raise ValueError(f"l1_weight must be zero or a positive number, got {config.l1_weight}.")
         if config.mixed_precision not in (*MIXED_PRECISION_POLICIES, "auto"):
             raise ValueError(
                 f"mixed_precision must be one of {', '.join((*MIXED_PRECISION_POLICIES, 'auto'))}, "
@@ -102,7 +139,12 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class TrainResult:
-    """What `train` produced: the Keras history and the paths it wrote."""
+    """What `train` produced: the Keras history and the paths it wrote.
+
+    Attributes:
+        resumed_from: Where the run continued from (e.g. `epoch 2, step 40`), or None for a fresh start.
+        stopped_early_reason: The message of a training stopped by a non-finite loss, or None.
+    """
 
     gan: ColorizationGAN
     history: dict
@@ -110,6 +152,8 @@ class TrainResult:
     generator_path: Path
     history_path: Path
     samples_dir: Path
+    checkpoint_dir: Path = None
+    resumed_from: str = None
     stopped_early_reason: str = None
 
 
@@ -139,10 +183,108 @@ def build_gan(config):
     return gan
 
 
+def enable_determinism():
+    """Makes the backend's ops deterministic, so the same seed gives the same weights on the same machine.
+
+    TensorFlow: `tf.config.experimental.enable_op_determinism()` (for the whole process; ops without a
+    deterministic kernel then raise an error instead of running). JAX is deterministic on CPUs; on GPUs set
+    `XLA_FLAGS=--xla_gpu_deterministic_ops=true` before JAX starts.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
 def _tensorboard_callback(log_dir):
     if keras.backend.backend() != "tensorflow":
         return []  # Keras's TensorBoard callback writes summaries with TensorFlow
     return [keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False)]
+
+
+@contextlib.contextmanager
+def _run_folder_lock(run_dir):
+    """Holds an exclusive lock on the run folder (released by the OS even when the process is killed)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; the user must not start two runs in one folder
+        yield
+        return
+    with open(run_dir / ".lock", "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ValueError(
+                f"another `kcolor train` is using {run_dir}; wait for it to finish or choose another --out."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _check_resumable(run_dir, config):
+    """Raises `ValueError` when `config` differs from the run's `config.json` in a `RESUME_FIELDS` option."""
+    path = run_dir / "config.json"
+    try:
+        saved = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read {path} to resume the run: {error}") from None
+    differences = [
+        f"{name} {saved.get(name)!r} (now {getattr(config, name)!r})"
+        for name in RESUME_FIELDS
+        if name in saved and saved[name] != getattr(config, name)
+    ]
+    if differences:
+        raise ValueError(
+            f"cannot resume {run_dir}: it was trained with {', '.join(differences)}. Resume with the same "
+            "options (`kcolor train --resume --out RUN` reuses them) or train into another --out."
+        )
+
+
+def _truncate_history(path, completed_epochs):
+    """Keeps the header and the rows of epochs before `completed_epochs` in `history.csv` (atomically).
+
+    A killed run may have logged an epoch it did not checkpoint, or half a line; the resumed run logs it again.
+    """
+    if not path.is_file():
+        return
+    rows = list(csv.reader(io.StringIO(path.read_text(errors="replace"))))
+    if not rows:
+        return
+    header, kept = rows[0], [rows[0]]
+    for row in rows[1:]:
+        if len(row) == len(header) and row[0].isdigit() and int(row[0]) < completed_epochs:
+            kept.append(row)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(kept)
+    atomic_write(path, lambda temporary: Path(temporary).write_text(buffer.getvalue()))
+
+
+def _out_of_memory_message(config):
+    smaller_width = config.width_multiplier / 2
+    return (
+        f"out of memory on the accelerator while training with batch size {config.batch_size} at "
+        f"{config.image_size} px (preset {config.preset}, width multiplier {config.width_multiplier}). "
+        f"Try a smaller --batch-size (e.g. {max(1, config.batch_size // 2)}), a smaller --width-multiplier "
+        f"(e.g. {smaller_width:g}), a smaller --image-size, or --mixed-precision."
+    )
+
+
+def is_out_of_memory(error):
+    """True for the backends' out-of-memory errors (TensorFlow `ResourceExhaustedError`, XLA
+    `RESOURCE_EXHAUSTED`, a host `MemoryError`)."""
+    if isinstance(error, MemoryError):
+        return True
+    text = str(error)
+    return type(error).__name__ == "ResourceExhaustedError" or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text
+
+
+def _merge_history(history, new):
+    for name, values in new.items():
+        history.setdefault(name, []).extend(values)
 
 
 def train(config):
@@ -154,6 +296,12 @@ def train(config):
     Returns:
         A `TrainResult`.
 
+    Raises:
+        ValueError: invalid options (with what to do instead), a run folder that holds another run (without
+            `resume`) or is in use, data that cannot be loaded or has fewer images than one batch.
+        OutOfMemoryError: the accelerator ran out of memory; the message suggests a smaller batch or width.
+        OSError: the run folder cannot be written.
+
     Example:
 
     ```python
@@ -161,18 +309,62 @@ def train(config):
     print(result.history["g_l1"])
     ```
     """
-    from kcolor.data import load_arrays, load_dataset
-
     config = config.resolved()
     run_dir = Path(config.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot create the run folder {run_dir}: {error.strerror or error}") from None
+    with _run_folder_lock(run_dir):
+        try:
+            return _train_in(run_dir, config)
+        except Exception as error:
+            if is_out_of_memory(error):
+                raise OutOfMemoryError(_out_of_memory_message(config)) from error
+            raise
+
+
+def _train_in(run_dir, config):
+    from kcolor.data import load_arrays, load_dataset
+
     checkpoint_dir = run_dir / "checkpoint"
-    if not config.resume and (checkpoint_dir / TrainingCheckpoint.STATE).exists():
+    state = TrainingCheckpoint.read_state(checkpoint_dir)
+    if state is not None and not config.resume:
         raise ValueError(
             f"{run_dir} already holds a training run. Pass --resume to continue it, or choose another --out."
         )
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    if state is not None:
+        _check_resumable(run_dir, config)
+    result = TrainResult(
+        gan=None, history={}, run_dir=run_dir, generator_path=run_dir / "generator.keras",
+        history_path=run_dir / "history.csv", samples_dir=run_dir / "samples", checkpoint_dir=checkpoint_dir,
+    )  # fmt: skip
+    if state is not None and int(state["epoch"]) >= config.epochs:
+        print(f"{run_dir} has already trained {state['epoch']} epochs; nothing to do (pass a larger --epochs "
+              "to train further).")
+        return result
+    for folder in (run_dir, result.samples_dir):
+        remove_stale_temporaries(folder)
+    config_text = json.dumps(dataclasses.asdict(config), indent=2)
+    atomic_write(run_dir / "config.json", lambda temporary: Path(temporary).write_text(config_text))
 
+    source = training_batches(
+        config.dataset, image_size=config.image_size, batch_size=config.batch_size, seed=config.seed,
+        data_dir=config.data_dir,
+    )  # fmt: skip
+    steps_per_epoch = (
+        config.steps_per_epoch
+        or (state or {}).get("steps_per_epoch")
+        or source.batches_per_pass
+        or source.count_batches_per_pass()
+    )
+    load = dict(image_size=config.image_size, data_dir=config.data_dir)
+    val_spec = config.val_dataset or config.dataset
+    validation_data = load_dataset(val_spec, "validation", batch_size=config.batch_size, seed=config.seed, **load)
+    sample_images, _ = load_arrays(val_spec, "validation", limit=config.sample_count, seed=config.seed, **load)
+
+    if config.deterministic:
+        enable_determinism()
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_dtype_policy(config.mixed_precision))
@@ -180,44 +372,41 @@ def train(config):
         gan = build_gan(config)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+    result.gan = gan
 
-    initial_epoch = TrainingCheckpoint.restore(checkpoint_dir, gan) if config.resume else 0
+    restored = TrainingCheckpoint.restore(checkpoint_dir, gan) if state is not None else None
+    start_step, start_position, initial_epoch = 0, DataPosition(), 0
+    if restored is not None:
+        result.resumed_from = restored.describe()
+        initial_epoch, start_step = restored.epoch, restored.epoch * steps_per_epoch + restored.step
+        start_position = restored.data_position or DataPosition(0, start_step)
+        _truncate_history(result.history_path, restored.epoch)
+        print(f"Resuming {run_dir} from {result.resumed_from} (global step {start_step}).")
+    stream = TrainingStream(source, steps_per_epoch, start_step=start_step, start_position=start_position)
 
-    load = dict(image_size=config.image_size, data_dir=config.data_dir)
-    train_data = load_dataset(
-        config.dataset, "train", batch_size=config.batch_size, seed=config.seed, drop_remainder=True, **load
-    )
-    val_spec = config.val_dataset or config.dataset
-    validation_data = load_dataset(val_spec, "validation", batch_size=config.batch_size, seed=config.seed, **load)
-    sample_images, _ = load_arrays(val_spec, "validation", limit=config.sample_count, seed=config.seed, **load)
-
-    generator_path = run_dir / "generator.keras"
-    history_path = run_dir / "history.csv"
-    samples_dir = run_dir / "samples"
-    guard = NonFiniteGuard()
+    guard = NonFiniteGuard(checkpoint_dir)
+    checkpoint = TrainingCheckpoint(checkpoint_dir, steps_per_epoch, config.checkpoint_every, stream.position_of)
     callbacks = [
         guard,
-        keras.callbacks.CSVLogger(str(history_path), append=initial_epoch > 0),
-        SampleGrid(sample_images, samples_dir),
-        GeneratorSaver(generator_path),
-        TrainingCheckpoint(checkpoint_dir),
+        keras.callbacks.CSVLogger(str(result.history_path), append=restored is not None),
+        SampleGrid(sample_images, result.samples_dir),
+        GeneratorSaver(result.generator_path),
+        checkpoint,
         *_tensorboard_callback(run_dir / "logs"),
     ]
-    history = gan.fit(
-        train_data,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=config.steps_per_epoch,
-        validation_data=validation_data,
-        callbacks=callbacks,
-        verbose=config.verbose,
-    )
-    return TrainResult(
-        gan=gan,
-        history=history.history,
-        run_dir=run_dir,
-        generator_path=generator_path,
-        history_path=history_path,
-        samples_dir=samples_dir,
-        stopped_early_reason=guard.message,
-    )
+    fit = dict(validation_data=validation_data, callbacks=callbacks, verbose=config.verbose, shuffle=False)
+
+    if restored is not None and restored.step:  # finish the interrupted epoch first
+        stream.steps_per_epoch = steps_per_epoch - restored.step
+        guard.step_offset = checkpoint.step_offset = restored.step
+        checkpoint.metric_values_to_restore = restored.metric_values
+        history = gan.fit(stream, epochs=initial_epoch + 1, initial_epoch=initial_epoch, **fit)
+        _merge_history(result.history, history.history)
+        stream.steps_per_epoch = steps_per_epoch
+        guard.step_offset = checkpoint.step_offset = 0
+        initial_epoch += 1
+    if guard.message is None and checkpoint.message is None and initial_epoch < config.epochs:
+        history = gan.fit(stream, epochs=config.epochs, initial_epoch=initial_epoch, **fit)
+        _merge_history(result.history, history.history)
+    result.stopped_early_reason = guard.message or checkpoint.message
+    return result

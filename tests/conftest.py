@@ -64,3 +64,178 @@ def photo_crops(size=32, count=8, seed=0):
 @pytest.fixture(scope="session")
 def photos():
     return photo_crops()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The command line, training and reliability tests: running `kcolor` as a user does, and one tiny trained run.
+
+# A run that takes seconds on a CPU: 12 steps in 2 epochs of a 1/8-width model on 16 px crops of the `sample`
+# photos, deterministic, checkpointing every 2 steps. test_reliability resumes a killed copy of it and
+# compares the weights bit for bit, so both must use exactly these options.
+TINY_TRAIN_OPTIONS = (
+    "--dataset", "sample", "--width-multiplier", "0.125", "--image-size", "16", "--batch-size", "8",
+    "--steps-per-epoch", "6", "--epochs", "2", "--checkpoint-every", "2", "--no-jit", "--deterministic",
+    "--verbose", "0",
+)  # fmt: skip
+
+
+def start_kcolor(*arguments, console_script=False, python_prefix=None):
+    """Starts `kcolor ARGUMENTS` in a fresh process without waiting for it; returns the `Popen`.
+
+    Args:
+        arguments: Command-line arguments after `kcolor`.
+        console_script: Run the installed `kcolor` script next to the interpreter instead of `python -m kcolor`.
+        python_prefix: Python code to run before `kcolor.cli.main` (e.g. to install a test hook).
+    """
+    from pathlib import Path
+
+    command = [sys.executable, "-m", "kcolor"]
+    if console_script:
+        command = [str(Path(sys.executable).with_name("kcolor"))]
+    elif python_prefix:
+        code = python_prefix + "\nimport sys\nfrom kcolor.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+        command = [sys.executable, "-c", code]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    return subprocess.Popen(
+        [*command, *map(str, arguments)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def finish(process, timeout=300):
+    """Waits for a `start_kcolor` process: a `CompletedProcess` with its exit status and output."""
+    stdout, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def run_kcolor(*arguments, console_script=False, timeout=300):
+    """Runs `kcolor ARGUMENTS` in a fresh process (see `start_kcolor`); returns the `CompletedProcess`."""
+    return finish(start_kcolor(*arguments, console_script=console_script), timeout)
+
+
+# Run in the process that test_reliability kills: SIGKILL in the middle of the second checkpoint save (global step
+# 4, in the middle of epoch 1), when the new checkpoint folder is complete on disk but state.json does not name
+# it yet. The checkpoint of step 2 must survive and the resumed run must end exactly as the reference.
+KILL_DURING_SECOND_CHECKPOINT = """
+import os, signal
+_replace, _state_saves = os.replace, []
+def _replace_or_die(source, target):
+    if str(target).endswith("state.json"):
+        _state_saves.append(target)
+        if len(_state_saves) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return _replace(source, target)
+os.replace = _replace_or_die
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory):
+    """Trains `TINY_TRAIN_OPTIONS` twice at the same time, once to the end and once killed mid-epoch.
+
+    Returns:
+        `{"reference": (run_dir, process), "killed": (run_dir, process)}`.
+    """
+    folder = tmp_path_factory.mktemp("tiny")
+    reference = start_kcolor("train", *TINY_TRAIN_OPTIONS, "--out", folder / "reference")
+    killed = start_kcolor("train", *TINY_TRAIN_OPTIONS, "--out", folder / "killed", python_prefix=KILL_DURING_SECOND_CHECKPOINT)
+    runs = {"reference": (folder / "reference", finish(reference)), "killed": (folder / "killed", finish(killed))}
+    result = runs["reference"][1]
+    if result.returncode != 0:
+        raise AssertionError(f"kcolor train failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
+    return runs
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_runs):
+    """The run folder of the uninterrupted tiny run and its finished process: `(run_dir, process)`."""
+    return tiny_runs["reference"]
+
+
+def write_test_photos(folder):
+    """Writes the photos of the colorize tests into `folder`; returns `{name: expected outcome}`.
+
+    An outcome is `(width, height)` of the colorized output (the photo as displayed: EXIF rotation applied),
+    or the reason a rejection names. Generated: usual and unusual but valid files (odd size, grayscale, CMYK,
+    16-bit, RGBA, palette, 1x1, animated GIF, EXIF-rotated) and hostile ones (empty, truncated, text named
+    .jpg, a PNG header claiming 30000x30000 pixels).
+    """
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 256, (37, 53, 3), dtype=np.uint8))
+    photo.save(folder / "odd_rgb.png")
+    photo.convert("CMYK").save(folder / "cmyk.jpg")
+    photo.convert("RGBA").save(folder / "rgba.png")
+    photo.convert("P").save(folder / "palette.png")
+    photo.convert("L").save(folder / "gray.jpg")
+    Image.fromarray(rng.integers(0, 65536, (20, 30)).astype(np.uint16)).save(folder / "sixteen_bit.png")
+    Image.new("RGB", (1, 1), (200, 30, 40)).save(folder / "one_pixel.png")
+    frames = [Image.new("RGB", (24, 16), color) for color in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(folder / "animated.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    Image.fromarray(rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)).save(folder / "rotated.jpg", exif=exif.tobytes())
+
+    (folder / "empty.jpg").write_bytes(b"")
+    jpeg = io.BytesIO()
+    photo.save(jpeg, format="JPEG")
+    (folder / "truncated.jpg").write_bytes(jpeg.getvalue()[: len(jpeg.getvalue()) // 2])
+    (folder / "text.jpg").write_text("this is not a JPEG\n")
+    png = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(png, format="PNG")
+    data = bytearray(png.getvalue())
+    header = struct.pack(">II", 30000, 30000) + bytes(data[24:29])  # IHDR: width, height, then depth etc.
+    data[16:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    (folder / "bomb.png").write_bytes(bytes(data))
+    return {
+        "odd_rgb.png": (53, 37), "cmyk.jpg": (53, 37), "rgba.png": (53, 37), "palette.png": (53, 37),
+        "gray.jpg": (53, 37), "sixteen_bit.png": (30, 20), "one_pixel.png": (1, 1), "animated.gif": (24, 16),
+        "rotated.jpg": (24, 40), "empty.jpg": "file is empty (0 bytes)", "truncated.jpg": "truncated",
+        "text.jpg": "not a recognized image format", "bomb.png": "possibly a decompression bomb",
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def colorized_test_photos(tiny_run, tmp_path_factory):
+    """`kcolor colorize` (the console script) once over `write_test_photos`, a missing file, an empty folder
+    and `example:chelsea`.
+
+    Returns:
+        A dict with `inputs` (folder), `expected` (as `write_test_photos`), `fingerprints` (each input's bytes
+        and modification time before the run), `missing`, `empty_folder`, `out_dir` and `result` (the process).
+    """
+    folder = tmp_path_factory.mktemp("colorize")
+    inputs, out_dir, missing, empty_folder = folder / "photos", folder / "colorized", folder / "missing.jpg", folder / "empty"
+    expected = write_test_photos(inputs)
+    (inputs / "notes.txt").write_text("not a photo")
+    empty_folder.mkdir()
+    fingerprints = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in inputs.iterdir()}
+    result = run_kcolor("colorize", inputs, missing, empty_folder, "example:chelsea", "--model", tiny_run[0],
+                        "--out-dir", out_dir, console_script=True)
+    return dict(inputs=inputs, expected=expected, fingerprints=fingerprints, missing=missing,
+                empty_folder=empty_folder, out_dir=out_dir, result=result)
+
+
+@pytest.fixture(scope="session")
+def kcolor_command():
+    """`run_kcolor`: runs the command line in a fresh process."""
+    return run_kcolor
+
+
+@pytest.fixture(scope="session")
+def tiny_train_options():
+    """The `kcolor train` options of `tiny_run` (a tuple of strings)."""
+    return TINY_TRAIN_OPTIONS
+
+
+@pytest.fixture(scope="session", name="write_test_photos")
+def write_test_photos_fixture():
+    """`write_test_photos(folder)`: writes the usual, unusual and hostile test photos; returns the outcomes."""
+    return write_test_photos

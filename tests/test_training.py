@@ -1,0 +1,221 @@
+"""Tests of `kcolor.training` and `kcolor.training_data`: the resumable data stream, option checks, resuming
+rules, the run-folder lock, out-of-memory and non-finite-loss handling (in-process, tiny models)."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kcolor import cli
+from kcolor.callbacks import TrainingCheckpoint
+from kcolor.data import DatasetError
+from kcolor.gan import ColorizationGAN
+from kcolor.model_files import load_generator
+from kcolor.training import (
+    OutOfMemoryError,
+    TrainConfig,
+    _run_folder_lock,
+    _truncate_history,
+    build_gan,
+    is_out_of_memory,
+    train,
+)
+from kcolor.training_data import (
+    DataPosition,
+    RandomAccessBatches,
+    SequentialBatches,
+    TrainingStream,
+    training_batches,
+)
+
+TINY = dict(dataset="sample", width_multiplier=0.125, image_size=16, batch_size=8, jit_compile=False, verbose=0)
+
+
+class NumberedSampler:
+    """A sampler whose item `position` of epoch `epoch` is an image filled with `epoch * 32 + position`."""
+
+    num_items = 10
+    has_labels = False
+
+    def items(self, epoch, positions):
+        values = [epoch * 32 + position for position in positions]
+        images = np.stack([np.full((2, 2, 3), value, np.int32) for value in values])
+        return images, np.full(len(values), -1)
+
+
+def batch_ids(images):
+    return [int(image[0, 0, 0]) for image in images]
+
+
+def keras_epoch(stream):
+    """The batches Keras reads in one epoch (after peeking at the first two, as the TF adapter does)."""
+    stream[0], stream[1]
+    stream.on_epoch_begin()
+    batches = [batch_ids(stream[index]) for index in range(len(stream))]
+    stream.on_epoch_end()
+    return batches
+
+
+def test_random_access_stream_crosses_passes_and_resumes_anywhere():
+    source = RandomAccessBatches(NumberedSampler(), batch_size=4, description="numbers")
+    assert source.batches_per_pass == 2  # 10 items: two batches of 4, the rest left out
+    stream = TrainingStream(source, steps_per_epoch=3)
+    first, second = keras_epoch(stream), keras_epoch(stream)
+    # Global steps 0..5 are passes 0, 0, 1, 1, 2, 2: each pass a new epoch of the sampler.
+    assert first == [[0, 1, 2, 3], [4, 5, 6, 7], [32, 33, 34, 35]]
+    assert second == [[36, 37, 38, 39], [64, 65, 66, 67], [68, 69, 70, 71]]
+    assert stream.position_of(5) == DataPosition(2, 1)
+    assert stream.position_of(6) == DataPosition(2, 2)  # not read yet: the index after step 5
+
+    resumed = TrainingStream(source, steps_per_epoch=3, start_step=4, start_position=stream.position_of(4))
+    resumed.steps_per_epoch = 2  # finish the interrupted epoch (steps 4 and 5) ...
+    assert keras_epoch(resumed) == second[1:]
+    resumed.steps_per_epoch = 3  # ... then whole epochs again
+    assert keras_epoch(resumed)[0] == [96, 97, 98, 99]
+
+
+def test_stream_goes_back_to_a_remembered_step():
+    stream = TrainingStream(RandomAccessBatches(NumberedSampler(), 4, "numbers"), steps_per_epoch=50)
+    late = [batch_ids(stream.batch(step)) for step in range(30)]
+    assert [batch_ids(stream.batch(step)) for step in (3, 4)] == late[3:5]  # long out of the cache
+
+
+def test_sequential_source_reproduces_any_pass_and_index_of_a_seeded_pipeline():
+    def make_dataset():
+        numbers = tf.data.Dataset.range(10).shuffle(10, seed=3, reshuffle_each_iteration=True)
+        noise = tf.data.Dataset.random(seed=5, rerandomize_each_iteration=True).map(lambda value: value % 1000)
+        return tf.data.Dataset.zip((numbers, noise)).map(lambda a, b: a * 1000 + b).batch(3, drop_remainder=True)
+
+    def read(source, start, count):
+        reader = source.batches(start)
+        return [(position, images.numpy().tolist()) for position, images in (next(reader) for _ in range(count))]
+
+    source = SequentialBatches(make_dataset, nominal_batches_per_pass=None, description="numbers")
+    continuous = read(source, DataPosition(), 9)
+    assert [position for position, _ in continuous[:4]] == [DataPosition(0, 0), DataPosition(0, 1), DataPosition(0, 2), DataPosition(1, 0)]
+    assert continuous[0][1] != continuous[3][1]  # every pass is shuffled anew
+    assert read(source, DataPosition(1, 2), 4) == continuous[5:9]
+    assert read(source, DataPosition(1, 4), 2) == continuous[7:9]  # an index past the end of its pass
+    assert source.count_batches_per_pass() == 3
+
+
+def test_batch_larger_than_the_dataset_fails_fast_with_advice(tmp_path, photos):
+    with pytest.raises(DatasetError, match=r"batch size 5000 is larger than the 1536 .*--batch-size 1536"):
+        training_batches("sample", image_size=16, batch_size=5000, seed=0)
+    from PIL import Image
+
+    for index in range(3):
+        Image.fromarray(photos[index]).save(tmp_path / f"train_{index}.png")
+    with pytest.raises(DatasetError, match=r"batch size 8 is larger than the \d usable training images"):
+        training_batches(f"folder:{tmp_path}", image_size=16, batch_size=8, seed=0)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(image_size=30), "multiples of 16"),
+        (dict(epochs=-1), "epochs must be an integer of at least 0"),
+        (dict(preset="nazeri"), "Unknown preset 'nazeri'"),
+        (dict(l1_weight=float("inf")), "l1_weight"),
+        (dict(generator_learning_rate=float("nan")), "generator_learning_rate"),
+        (dict(seed=-3), "seed must be"),
+        (dict(checkpoint_every=-1), "checkpoint_every"),
+        (dict(mixed_precision="fp8"), "mixed_precision must be one of"),
+    ],
+)
+def test_invalid_options_are_refused_with_advice(options, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**options).resolved()
+
+
+def write_fake_checkpoint(run_dir, epoch, config):
+    (run_dir / "checkpoint").mkdir(parents=True)
+    (run_dir / "checkpoint" / "state.json").write_text(json.dumps({"epoch": epoch}))
+    (run_dir / "config.json").write_text(json.dumps(config))
+
+
+def test_resume_refuses_other_shapes_and_data(tmp_path):
+    run_dir = tmp_path / "run"
+    write_fake_checkpoint(run_dir, 1, {"width_multiplier": 0.125, "dataset": "sample", "learning_rate": 1.0})
+    with pytest.raises(ValueError, match=r"width_multiplier 0.125 \(now 0.25\).*same options"):
+        train(TrainConfig(**{**TINY, "out": str(run_dir), "width_multiplier": 0.25, "resume": True}))
+    with pytest.raises(ValueError, match="already holds a training run. Pass --resume"):
+        train(TrainConfig(**TINY, out=str(run_dir)))
+
+
+def test_resuming_a_finished_run_is_a_no_op(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    write_fake_checkpoint(run_dir, 3, {"width_multiplier": 0.125})
+    result = train(TrainConfig(**TINY, out=str(run_dir), epochs=3, resume=True))
+    assert result.history == {} and result.gan is None
+    assert "already trained 3 epochs; nothing to do" in capsys.readouterr().out
+
+
+def test_cli_resume_takes_the_saved_options_and_explicit_overrides(tmp_path):
+    run_dir = tmp_path / "run"
+    saved = TrainConfig(**TINY, out="elsewhere", epochs=2, steps_per_epoch=6, seed=7)
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps(saved.__dict__))
+    argv = ["train", "--resume", "--out", str(run_dir), "--epochs", "5", "--learning-rate", "0.001"]
+    args = cli.build_parser().parse_args(argv)
+    args.argv = argv
+    config = cli._train_config(args)
+    assert (config.width_multiplier, config.image_size, config.seed, config.steps_per_epoch) == (0.125, 16, 7, 6)
+    assert (config.epochs, config.generator_learning_rate, config.out, config.resume) == (5, 0.001, str(run_dir), True)
+    assert config.jit_compile is False  # saved; --no-jit was not repeated
+
+
+def test_a_run_folder_is_used_by_one_training_at_a_time(tmp_path):
+    with _run_folder_lock(tmp_path):
+        with pytest.raises(ValueError, match="another `kcolor train` is using"):
+            train(TrainConfig(**TINY, out=str(tmp_path)))
+
+
+def test_truncate_history_drops_unfinished_epochs_and_torn_lines(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,g_loss\n0,1.5\n1,1.25\n2,1.0\n3,0.")
+    _truncate_history(path, 2)
+    assert path.read_text() == "epoch,g_loss\n0,1.5\n1,1.25\n"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[128,512,4,4]"),
+        type("XlaRuntimeError", (RuntimeError,), {})("RESOURCE_EXHAUSTED: Out of memory while trying to allocate"),
+    ],
+)
+def test_out_of_memory_becomes_a_clear_message(tmp_path, monkeypatch, capsys, error):
+    assert is_out_of_memory(error)
+
+    def fit(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(ColorizationGAN, "fit", fit)
+    with pytest.raises(OutOfMemoryError, match=r"batch size 8 .*--batch-size \(e.g. 4\).*--width-multiplier \(e.g. 0.0625\)"):
+        train(TrainConfig(**TINY, out=str(tmp_path / "a"), epochs=1, steps_per_epoch=1, sample_count=2))
+    status = cli.main(["train", "--out", str(tmp_path / "b"), "--width-multiplier", "0.125", "--image-size", "16",
+                       "--batch-size", "8", "--epochs", "1", "--steps-per-epoch", "1", "--no-jit", "--verbose", "0"])
+    error_lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(error_lines) == 1
+    assert error_lines[0].startswith("kcolor train: error: out of memory") and "--batch-size" in error_lines[0]
+    assert not is_out_of_memory(RuntimeError("shapes do not match"))
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    # A generator learning rate of 1e30 blows its weights up in the first update: a later step's loss is NaN.
+    config = TrainConfig(**TINY, out=str(tmp_path / "run"), epochs=3, steps_per_epoch=3, checkpoint_every=1,
+                         generator_learning_rate=1e30, sample_count=2)
+    result = train(config)
+    reason = result.stopped_early_reason
+    assert reason and reason.startswith("Training stopped: ")
+    assert "became nan at epoch 1, step " in reason or "became inf at epoch 1, step " in reason
+    assert "lower --learning-rate" in reason
+    failed_step = int(reason.split(", step ")[1].split(".")[0])
+    assert failed_step >= 2
+    restored_into = build_gan(config.resolved())
+    state = TrainingCheckpoint.restore(tmp_path / "run" / "checkpoint", restored_into)
+    assert state is not None and state.epoch == 0 and 1 <= state.step < failed_step
+    assert all(np.isfinite(np.asarray(weight)).all() for weight in restored_into.weights)
+    assert not (tmp_path / "run" / "generator.keras").exists()  # never written for a diverged epoch
