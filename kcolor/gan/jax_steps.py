@@ -7,6 +7,12 @@ respect to its own trainable values only, applies each optimizer with `stateless
 `GANOptimizer` variables (generator's first), and carries every non-trainable value (batch-norm statistics,
 dropout seeds) that a `stateless_call` returns. Nothing is read from a variable inside the step: a value that
 did not travel through `state` would be frozen into the compiled step as a constant.
+
+As in the TensorFlow step, one generator forward serves the discriminator update and the first generator
+update: `jax.vjp` keeps the forward's pullback, D is updated on the (stop-gradient) output, and G's loss is
+then differentiated with respect to G's *output* through D's freshly updated weights and pulled back to G's
+weights. Under `keras.distribution.DataParallel` the step is one global computation over the sharded batch
+(means, batch-norm statistics and gradients are over the global batch), so nothing here changes.
 """
 
 import jax
@@ -46,13 +52,34 @@ def train_step(gan, state, data):
     g_optimizer_values, d_optimizer_values = list(optimizer_values[:split]), list(optimizer_values[split:])
     g_train = _Values(gan.trainable_variables, generator.trainable_variables, trainable)
     g_state = _Values(gan.non_trainable_variables, generator.non_trainable_variables, non_trainable)
+    d_non_trainable = None
     values = {}
+
+    def generator_forward(g_trainable):
+        predicted_ab, g_non_trainable = generator.stateless_call(
+            g_trainable, g_state.values, lightness, training=True
+        )
+        return predicted_ab, g_non_trainable
+
+    def head_loss_fn(predicted_ab, d_non_trainable):
+        """G's loss as a function of G's output (through the discriminator's freshly updated weights)."""
+        fake_logits = None
+        if not gan.l1_only:
+            fake_logits, d_non_trainable = discriminator.stateless_call(
+                d_train.values, d_non_trainable, [lightness, predicted_ab], training=True
+            )
+        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
+        scaled = _scaled(gan.generator_optimizer, g_optimizer_values, loss)
+        return scaled, (loss, adversarial, l1, d_non_trainable)
+
+    # The first generator forward also feeds the discriminator update (D's update leaves G unchanged), and its
+    # VJP is kept for the first generator update: one generator forward less per batch.
+    predicted_ab, generator_vjp, g_state.values = jax.vjp(generator_forward, g_train.values, has_aux=True)
 
     if not gan.l1_only:
         d_train = _Values(gan.trainable_variables, discriminator.trainable_variables, trainable)
         d_state = _Values(gan.non_trainable_variables, discriminator.non_trainable_variables, non_trainable)
-        fake_ab, g_state.values = generator.stateless_call(g_train.values, g_state.values, lightness, training=True)
-        fake_ab = jax.lax.stop_gradient(fake_ab)
+        fake_ab = jax.lax.stop_gradient(predicted_ab)
 
         def d_loss_fn(d_trainable, d_non_trainable):
             real_logits, d_non_trainable = discriminator.stateless_call(
@@ -65,7 +92,7 @@ def train_step(gan, state, data):
             scaled = _scaled(gan.discriminator_optimizer, d_optimizer_values, loss)
             return scaled, (loss, d_non_trainable, real_logits, fake_logits)
 
-        (_, (d_loss, d_state.values, real_logits, fake_logits)), gradients = jax.value_and_grad(
+        (_, (d_loss, d_non_trainable, real_logits, fake_logits)), gradients = jax.value_and_grad(
             d_loss_fn, has_aux=True
         )(d_train.values, d_state.values)
         d_train.values, d_optimizer_values = gan.discriminator_optimizer.stateless_apply(
@@ -74,24 +101,13 @@ def train_step(gan, state, data):
         values["d_loss"] = d_loss
         values["d_real_accuracy"], values["d_fake_accuracy"] = discriminator_accuracy(real_logits, fake_logits)
 
-    def g_loss_fn(g_trainable, g_non_trainable, d_non_trainable):
-        predicted_ab, g_non_trainable = generator.stateless_call(
-            g_trainable, g_non_trainable, lightness, training=True
-        )
-        fake_logits = None
-        if not gan.l1_only:  # through the discriminator's freshly updated weights
-            fake_logits, d_non_trainable = discriminator.stateless_call(
-                d_train.values, d_non_trainable, [lightness, predicted_ab], training=True
-            )
-        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
-        scaled = _scaled(gan.generator_optimizer, g_optimizer_values, loss)
-        return scaled, (loss, adversarial, l1, g_non_trainable, d_non_trainable)
-
-    d_non_trainable = None if gan.l1_only else d_state.values
-    for _ in range(gan.generator_steps):
-        (_, (g_loss, adversarial, l1, g_state.values, d_non_trainable)), gradients = jax.value_and_grad(
-            g_loss_fn, has_aux=True
-        )(g_train.values, g_state.values, d_non_trainable)
+    for step in range(gan.generator_steps):
+        if step > 0:  # G has changed: a fresh forward
+            predicted_ab, generator_vjp, g_state.values = jax.vjp(generator_forward, g_train.values, has_aux=True)
+        (_, (g_loss, adversarial, l1, d_non_trainable)), output_gradient = jax.value_and_grad(
+            head_loss_fn, has_aux=True
+        )(predicted_ab, d_non_trainable)
+        (gradients,) = generator_vjp(output_gradient)
         g_train.values, g_optimizer_values = gan.generator_optimizer.stateless_apply(
             g_optimizer_values, gradients, g_train.values
         )

@@ -1,7 +1,20 @@
-"""`ColorizationGAN`'s train and test steps for the TensorFlow backend: two `tf.GradientTape`s.
+"""`ColorizationGAN`'s train and test steps for the TensorFlow backend: `tf.GradientTape`s.
 
 Keras compiles these into one `tf.function` (XLA when `jit_compile=True`); the Python loop over generator
 updates is unrolled at trace time.
+
+One generator forward serves both the discriminator update and the first generator update, as in the
+pix2pix authors' code: updating D does not touch G's weights, so G(z) computed before D's update *is* the G(z)
+of the generator update. The generator's tape is paused while D is updated and resumed for D's verdict on
+G(z) with D's freshly updated weights, so the algorithm stays the alternating one (D first, then G against the
+new D), minus a redundant generator forward. Further generator updates (`generator_steps > 1`) run a fresh
+forward each, since G has changed.
+
+Under a `tf.distribute` strategy (`MirroredStrategy`, `MultiWorkerMirroredStrategy`) the step runs once per
+replica on its share of the global batch, and the optimizers *sum* the replicas' gradients; every loss is
+therefore divided by the number of replicas before differentiation, so that the update is the gradient of
+the loss averaged over the global batch. Logged values are the replicas' unscaled losses (the trackers
+average them across replicas).
 """
 
 import tensorflow as tf
@@ -10,34 +23,49 @@ from kcolor.color import rgb_to_model_inputs
 from kcolor.gan.losses import discriminator_accuracy, discriminator_loss, generator_loss
 
 
-def _apply(optimizer, tape, scaled_loss, variables):
-    optimizer.apply(tape.gradient(scaled_loss, variables), variables)
+def _scaled(optimizer, loss):
+    """The loss to differentiate: divided by the replica count, then scaled for mixed_float16."""
+    replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+    if replicas > 1:
+        loss = loss / replicas
+    return optimizer.scale_loss(loss)
+
+
+def _discriminator_update(gan, lightness, true_ab, fake_ab, values):
+    discriminator = gan.discriminator
+    with tf.GradientTape() as tape:
+        real_logits = discriminator([lightness, true_ab], training=True)
+        fake_logits = discriminator([lightness, fake_ab], training=True)
+        d_loss = discriminator_loss(real_logits, fake_logits, gan.label_smoothing)
+        scaled_loss = _scaled(gan.discriminator_optimizer, d_loss)
+    variables = discriminator.trainable_variables
+    gan.discriminator_optimizer.apply(tape.gradient(scaled_loss, variables), variables)
+    values["d_loss"] = d_loss
+    values["d_real_accuracy"], values["d_fake_accuracy"] = discriminator_accuracy(real_logits, fake_logits)
+
+
+def _generator_loss(gan, lightness, true_ab, predicted_ab):
+    fake_logits = None if gan.l1_only else gan.discriminator([lightness, predicted_ab], training=True)
+    return generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
 
 
 def train_step(gan, data):
     images = gan.images_from_data(data)
     lightness, true_ab = rgb_to_model_inputs(images)
-    generator, discriminator = gan.generator, gan.discriminator
+    generator = gan.generator
+    g_variables = generator.trainable_variables
     values = {}
 
-    if not gan.l1_only:
-        fake_ab = tf.stop_gradient(generator(lightness, training=True))
-        with tf.GradientTape() as tape:
-            real_logits = discriminator([lightness, true_ab], training=True)
-            fake_logits = discriminator([lightness, fake_ab], training=True)
-            d_loss = discriminator_loss(real_logits, fake_logits, gan.label_smoothing)
-            scaled_loss = gan.discriminator_optimizer.scale_loss(d_loss)  # (mixed_float16 loss scaling)
-        _apply(gan.discriminator_optimizer, tape, scaled_loss, discriminator.trainable_variables)
-        values["d_loss"] = d_loss
-        values["d_real_accuracy"], values["d_fake_accuracy"] = discriminator_accuracy(real_logits, fake_logits)
-
-    for _ in range(gan.generator_steps):
-        with tf.GradientTape() as tape:
+    for step in range(gan.generator_steps):
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch([variable.value for variable in g_variables])
             predicted_ab = generator(lightness, training=True)
-            fake_logits = None if gan.l1_only else discriminator([lightness, predicted_ab], training=True)
-            g_loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
-            scaled_loss = gan.generator_optimizer.scale_loss(g_loss)
-        _apply(gan.generator_optimizer, tape, scaled_loss, generator.trainable_variables)
+            if step == 0 and not gan.l1_only:
+                with tape.stop_recording():  # D's update on this same G(z), not differentiated for G
+                    _discriminator_update(gan, lightness, true_ab, tf.stop_gradient(predicted_ab), values)
+            g_loss, adversarial, l1 = _generator_loss(gan, lightness, true_ab, predicted_ab)
+            scaled_loss = _scaled(gan.generator_optimizer, g_loss)
+        gan.generator_optimizer.apply(tape.gradient(scaled_loss, g_variables), g_variables)
     values["g_loss"], values["g_l1"] = g_loss, l1
     if not gan.l1_only:
         values["g_adversarial"] = adversarial
