@@ -8,6 +8,7 @@ moment a run is killed at, `state.json` names a complete checkpoint. Temporary l
 with `.tmp-` and are removed by the next save.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -63,6 +64,19 @@ def atomic_write(path, write):
             temporary.unlink()
     _fsync(path.parent, directory=True)
     return path
+
+
+def create_folder(path, description):
+    """Creates the folder `path` (and its parents) or raises `OSError` with a one-line message naming it.
+
+    Args:
+        path: The folder.
+        description: What it is, for the message, e.g. `"output folder"`.
+    """
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot create {description} {path}: {error.strerror or error}") from None
 
 
 def remove_stale_temporaries(folder):
@@ -174,6 +188,7 @@ class StepCounter(keras.callbacks.Callback):
         return self.step_offset + batch + 1
 
 
+@dataclasses.dataclass
 class CheckpointState:
     """Where a checkpoint stands: what `TrainingCheckpoint.restore` returns.
 
@@ -187,13 +202,12 @@ class CheckpointState:
         path: The checkpoint folder.
     """
 
-    def __init__(self, epoch, step, global_step, data_position, metric_values, path):
-        self.epoch = epoch
-        self.step = step
-        self.global_step = global_step
-        self.data_position = data_position
-        self.metric_values = metric_values
-        self.path = path
+    epoch: int
+    step: int
+    global_step: int
+    data_position: DataPosition
+    metric_values: list
+    path: Path
 
     def describe(self):
         """E.g. `epoch 2, step 40` (1-based epoch of the next step) or `the end of epoch 3`."""
@@ -295,9 +309,9 @@ class TrainingCheckpoint(StepCounter):
         temporary.mkdir()
         try:
             self.model.save_weights(temporary / self.WEIGHTS)
-            arrays = {f"seed_{index}": value for index, value in enumerate(_values(seed_generator_states(self.model)))}
+            arrays = _numbered("seed", seed_generator_states(self.model))
             if mid_epoch:
-                arrays.update({f"metric_{index}": value for index, value in enumerate(_values(self.model.metrics_variables))})
+                arrays.update(_numbered("metric", self.model.metrics_variables))
             np.savez(temporary / self.TRAINING_STATE, **arrays)
             for file in temporary.iterdir():
                 _fsync(file)
@@ -358,8 +372,7 @@ class TrainingCheckpoint(StepCounter):
         extra_path = folder / cls.TRAINING_STATE
         if extra_path.is_file():
             with np.load(extra_path) as arrays:
-                seeds = [arrays[f"seed_{index}"] for index in range(sum(k.startswith("seed_") for k in arrays.files))]
-                metrics = [arrays[f"metric_{index}"] for index in range(sum(k.startswith("metric_") for k in arrays.files))]
+                seeds, metrics = _read_numbered(arrays, "seed"), _read_numbered(arrays, "metric")
             states = seed_generator_states(model)
             if len(seeds) != len(states):
                 raise ValueError(f"the checkpoint {folder} has {len(seeds)} random states, the model {len(states)}.")
@@ -387,8 +400,15 @@ def seed_generator_states(model):
     return [variable for variable in model.non_trainable_variables if id(variable) not in weights]
 
 
-def _values(variables):
-    return [keras.ops.convert_to_numpy(variable) for variable in variables]
+def _numbered(prefix, variables):
+    """`{"PREFIX_0": value, ...}`: the values of `variables`, in order, for `np.savez`."""
+    return {f"{prefix}_{index}": keras.ops.convert_to_numpy(variable) for index, variable in enumerate(variables)}
+
+
+def _read_numbered(arrays, prefix):
+    """The arrays that `_numbered(prefix, ...)` wrote, in order."""
+    count = sum(name.startswith(f"{prefix}_") for name in arrays.files)
+    return [arrays[f"{prefix}_{index}"] for index in range(count)]
 
 
 class NonFiniteGuard(StepCounter):

@@ -21,32 +21,23 @@ COLORIZE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff",
 _OUTPUT_FOLDER_ERRORS = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def _positive_int(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def _number_type(convert, minimum, minimum_allowed, description):
+    """An argparse `type` that converts with `convert` and accepts finite values above (or at) `minimum`."""
+
+    def parse(text):
+        value = convert(text)
+        if not math.isfinite(value) or value < minimum or (value == minimum and not minimum_allowed):
+            raise argparse.ArgumentTypeError(f"must be {description}, got {text}")
+        return value
+
+    parse.__name__ = description.replace(" ", "_")  # argparse names it in "invalid ... value" messages
+    return parse
 
 
-def _non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
-    return value
-
-
-def _positive_float(text):
-    value = float(text)
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _non_negative_float(text):
-    value = float(text)
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be zero or a positive number, got {text}")
-    return value
+_positive_int = _number_type(int, 0, False, "a positive integer")
+_non_negative_int = _number_type(int, 0, True, "zero or positive")
+_positive_float = _number_type(float, 0, False, "a positive number")
+_non_negative_float = _number_type(float, 0, True, "zero or a positive number")
 
 
 def _add_train_parser(subparsers):
@@ -271,10 +262,9 @@ def _render_size(args):
 
 def _prepare_output_folder(out_dir):
     """Creates `out_dir` and checks it is writable; raises `OSError` with a one-line message."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot create output folder {out_dir}: {error.strerror or error}") from None
+    from kcolor.callbacks import create_folder
+
+    create_folder(out_dir, "output folder")
     if not os.access(out_dir, os.W_OK):
         raise PermissionError(errno.EACCES, f"cannot write to output folder {out_dir}: permission denied")
 
@@ -292,8 +282,14 @@ def _colorize_one(generator, source, target, render_size):
         colorized = colorize_photo(generator, photo, render_size=render_size)
     except ImageReadError as error:
         return error.reason
-    except (ValueError, MemoryError) as error:
-        return f"cannot colorize it: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+    except Exception as error:
+        from kcolor.training import is_out_of_memory
+
+        if is_out_of_memory(error):
+            return "out of memory while colorizing it: try a smaller photo, or run on the CPU (CUDA_VISIBLE_DEVICES=)"
+        if isinstance(error, ValueError):
+            return f"cannot colorize it: {_one_line(error)}"
+        raise
     try:
         atomic_write(target, lambda temporary: Image.fromarray(colorized).save(temporary, format="PNG"))
     except OSError as error:

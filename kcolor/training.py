@@ -36,6 +36,7 @@ from kcolor.callbacks import (
     SampleGrid,
     TrainingCheckpoint,
     atomic_write,
+    create_folder,
     remove_stale_temporaries,
 )
 from kcolor.gan import ColorizationGAN
@@ -44,7 +45,9 @@ from kcolor.training_data import DataPosition, TrainingStream, training_batches
 
 MIXED_PRECISION_POLICIES = {"off": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
-RESUME_FIELDS = ("dataset", "preset", "image_size", "width_multiplier", "batch_size", "steps_per_epoch", "l1_only", "seed")
+RESUME_FIELDS = (
+    "dataset", "preset", "image_size", "width_multiplier", "batch_size", "steps_per_epoch", "l1_only", "seed",
+)  # fmt: skip
 """Options that a resumed run must share with the run it continues (they fix the model's shape or the data)."""
 
 
@@ -266,7 +269,7 @@ def _truncate_history(path, completed_epochs):
 def _out_of_memory_message(config):
     smaller_width = config.width_multiplier / 2
     return (
-        f"out of memory on the accelerator while training with batch size {config.batch_size} at "
+        f"out of memory while training with batch size {config.batch_size} at "
         f"{config.image_size} px (preset {config.preset}, width multiplier {config.width_multiplier}). "
         f"Try a smaller --batch-size (e.g. {max(1, config.batch_size // 2)}), a smaller --width-multiplier "
         f"(e.g. {smaller_width:g}), a smaller --image-size, or --mixed-precision."
@@ -311,10 +314,7 @@ def train(config):
     """
     config = config.resolved()
     run_dir = Path(config.out)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot create the run folder {run_dir}: {error.strerror or error}") from None
+    create_folder(run_dir, "the run folder")
     with _run_folder_lock(run_dir):
         try:
             return _train_in(run_dir, config)

@@ -114,7 +114,7 @@ class SequentialBatches:
         data_pass, skip = start.data_pass, start.index
         while True:
             count = 0
-            for images in dataset:
+            for images in dataset.as_numpy_iterator():
                 if count >= skip:
                     yield DataPosition(data_pass, count), images
                 count += 1

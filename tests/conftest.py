@@ -108,11 +108,6 @@ def finish(process, timeout=300):
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def run_kcolor(*arguments, console_script=False, timeout=300):
-    """Runs `kcolor ARGUMENTS` in a fresh process (see `start_kcolor`); returns the `CompletedProcess`."""
-    return finish(start_kcolor(*arguments, console_script=console_script), timeout)
-
-
 # Run in the process that test_reliability kills: SIGKILL in the middle of the second checkpoint save (global step
 # 4, in the middle of epoch 1), when the new checkpoint folder is complete on disk but state.json does not name
 # it yet. The checkpoint of step 2 must survive and the resumed run must end exactly as the reference.
@@ -134,15 +129,23 @@ def tiny_runs(tmp_path_factory):
     """Trains `TINY_TRAIN_OPTIONS` twice at the same time, once to the end and once killed mid-epoch.
 
     Returns:
-        `{"reference": (run_dir, process), "killed": (run_dir, process)}`.
+        `{"reference": (run_dir, process), "killed": (run_dir, process), "killed_checkpoint": folder}`, the
+        last a copy of the killed run's `checkpoint/` folder as the kill left it.
     """
+    import shutil
+
     folder = tmp_path_factory.mktemp("tiny")
     reference = start_kcolor("train", *TINY_TRAIN_OPTIONS, "--out", folder / "reference")
-    killed = start_kcolor("train", *TINY_TRAIN_OPTIONS, "--out", folder / "killed", python_prefix=KILL_DURING_SECOND_CHECKPOINT)
+    killed = start_kcolor(
+        "train", *TINY_TRAIN_OPTIONS, "--out", folder / "killed", python_prefix=KILL_DURING_SECOND_CHECKPOINT
+    )
     runs = {"reference": (folder / "reference", finish(reference)), "killed": (folder / "killed", finish(killed))}
     result = runs["reference"][1]
     if result.returncode != 0:
         raise AssertionError(f"kcolor train failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
+    if (folder / "killed" / "checkpoint").is_dir():
+        shutil.copytree(folder / "killed" / "checkpoint", folder / "killed_checkpoint")
+    runs["killed_checkpoint"] = folder / "killed_checkpoint"
     return runs
 
 
@@ -150,6 +153,45 @@ def tiny_runs(tmp_path_factory):
 def tiny_run(tiny_runs):
     """The run folder of the uninterrupted tiny run and its finished process: `(run_dir, process)`."""
     return tiny_runs["reference"]
+
+
+@pytest.fixture(scope="session")
+def cli_runs(tiny_runs, tmp_path_factory):
+    """The commands that follow the training, run at the same time (each in a fresh process).
+
+    * `resumed`: `kcolor train --resume` of the killed run (only `--out` given);
+    * `colorized`: the `kcolor` script colorizing `write_test_photos`, a missing file, an empty folder and
+      `example:chelsea` with the reference run;
+    * `evaluated`: `python -m kcolor evaluate` of the reference run on 16 images, with `--json`.
+
+    Returns:
+        A dict with those three `CompletedProcess`es and the paths they used: `photos`, `expected` (as
+        `write_test_photos`), `fingerprints` (each input's bytes and modification time before the run),
+        `missing`, `empty_folder`, `out_dir`, `metrics_json`, `report_dir`.
+    """
+    folder = tmp_path_factory.mktemp("commands")
+    paths = dict(
+        photos=folder / "photos", missing=folder / "missing.jpg", empty_folder=folder / "empty",
+        out_dir=folder / "colorized", metrics_json=folder / "metrics" / "reference.json", report_dir=folder / "report",
+    )  # fmt: skip
+    expected = write_test_photos(paths["photos"])
+    (paths["photos"] / "notes.txt").write_text("not a photo")
+    paths["empty_folder"].mkdir()
+    fingerprints = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths["photos"].iterdir()}
+    reference_dir, killed_dir = tiny_runs["reference"][0], tiny_runs["killed"][0]
+    processes = {
+        "resumed": start_kcolor("train", "--resume", "--out", killed_dir),
+        "colorized": start_kcolor(
+            "colorize", paths["photos"], paths["missing"], paths["empty_folder"], "example:chelsea",
+            "--model", reference_dir, "--out-dir", paths["out_dir"], console_script=True,
+        ),
+        "evaluated": start_kcolor(
+            "evaluate", "--model", reference_dir, "--limit", "16", "--json", paths["metrics_json"],
+            "--out", paths["report_dir"],
+        ),
+    }  # fmt: skip
+    return {**{name: finish(process) for name, process in processes.items()}, **paths,
+            "expected": expected, "fingerprints": fingerprints}
 
 
 def write_test_photos(folder):
@@ -200,39 +242,6 @@ def write_test_photos(folder):
         "rotated.jpg": (24, 40), "empty.jpg": "file is empty (0 bytes)", "truncated.jpg": "truncated",
         "text.jpg": "not a recognized image format", "bomb.png": "possibly a decompression bomb",
     }  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def colorized_test_photos(tiny_run, tmp_path_factory):
-    """`kcolor colorize` (the console script) once over `write_test_photos`, a missing file, an empty folder
-    and `example:chelsea`.
-
-    Returns:
-        A dict with `inputs` (folder), `expected` (as `write_test_photos`), `fingerprints` (each input's bytes
-        and modification time before the run), `missing`, `empty_folder`, `out_dir` and `result` (the process).
-    """
-    folder = tmp_path_factory.mktemp("colorize")
-    inputs, out_dir, missing, empty_folder = folder / "photos", folder / "colorized", folder / "missing.jpg", folder / "empty"
-    expected = write_test_photos(inputs)
-    (inputs / "notes.txt").write_text("not a photo")
-    empty_folder.mkdir()
-    fingerprints = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in inputs.iterdir()}
-    result = run_kcolor("colorize", inputs, missing, empty_folder, "example:chelsea", "--model", tiny_run[0],
-                        "--out-dir", out_dir, console_script=True)
-    return dict(inputs=inputs, expected=expected, fingerprints=fingerprints, missing=missing,
-                empty_folder=empty_folder, out_dir=out_dir, result=result)
-
-
-@pytest.fixture(scope="session")
-def kcolor_command():
-    """`run_kcolor`: runs the command line in a fresh process."""
-    return run_kcolor
-
-
-@pytest.fixture(scope="session")
-def tiny_train_options():
-    """The `kcolor train` options of `tiny_run` (a tuple of strings)."""
-    return TINY_TRAIN_OPTIONS
 
 
 @pytest.fixture(scope="session", name="write_test_photos")

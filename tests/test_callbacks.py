@@ -45,7 +45,8 @@ def state_of(model):
 
 
 def checkpoint_for(model, directory, steps_per_epoch=10):
-    checkpoint = TrainingCheckpoint(directory, steps_per_epoch, every_steps=2, position_of=lambda step: DataPosition(0, step))
+    checkpoint = TrainingCheckpoint(directory, steps_per_epoch, every_steps=2,
+                                    position_of=lambda step: DataPosition(0, step))
     checkpoint.set_model(model)
     return checkpoint
 

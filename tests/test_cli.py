@@ -43,7 +43,8 @@ def test_train_writes_a_complete_run_folder(tiny_run):
     with open(run_dir / "history.csv") as file:
         rows = list(csv.DictReader(file))
     assert [row["epoch"] for row in rows] == ["0", "1"]
-    assert {"d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy", "val_l1", "val_psnr"} <= set(rows[0])
+    logged = {"d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy", "val_l1", "val_psnr"}
+    assert logged <= set(rows[0])
     assert all(np.isfinite(float(value)) for row in rows for value in row.values())
     config = json.loads((run_dir / "config.json").read_text())
     assert (config["width_multiplier"], config["image_size"], config["deterministic"]) == (0.125, 16, True)
@@ -54,14 +55,14 @@ def test_train_writes_a_complete_run_folder(tiny_run):
         assert line in result.stdout
 
 
-def test_colorize_a_folder_and_an_example_with_the_console_script(colorized_test_photos):
+def test_colorize_a_folder_and_an_example_with_the_console_script(cli_runs):
     # The folder also holds unusual and hostile files: test_reliability checks those.
-    out_dir, result = colorized_test_photos["out_dir"], colorized_test_photos["result"]
+    out_dir, result = cli_runs["out_dir"], cli_runs["colorized"]
     expected = {"odd_rgb": (53, 37), "gray": (53, 37), "chelsea": (451, 300)}
     for name, size in expected.items():
         with Image.open(out_dir / f"{name}_colorized.png") as image:
             assert (image.format, image.mode, image.size) == ("PNG", "RGB", size)
-    assert f"{colorized_test_photos['inputs'] / 'odd_rgb.png'} -> {out_dir / 'odd_rgb_colorized.png'}" in result.stdout
+    assert f"{cli_runs['photos'] / 'odd_rgb.png'} -> {out_dir / 'odd_rgb_colorized.png'}" in result.stdout
     assert "chelsea.png -> " in result.stdout
     assert "left out 1 files that are not images" in result.stderr  # notes.txt
 
@@ -72,20 +73,17 @@ def test_colorize_names_an_unknown_example(tiny_run, tmp_path, capsys):
     assert "error: example:no_such_photo: no example photo named 'no_such_photo'; examples: " in capsys.readouterr().err
 
 
-def test_evaluate_prints_reference_rows_and_writes_json(tiny_run, kcolor_command, tmp_path):
-    run_dir, _ = tiny_run
-    metrics_path = tmp_path / "metrics" / "run.json"
-    result = kcolor_command("evaluate", "--model", run_dir, "--limit", "16", "--json", metrics_path,
-                            "--out", tmp_path / "report")
+def test_evaluate_prints_reference_rows_and_writes_json(tiny_run, cli_runs):
+    run_dir, result, metrics_path = tiny_run[0], cli_runs["evaluated"], cli_runs["metrics_json"]
     assert result.returncode == 0, result.stderr
     table_rows = [line for line in result.stdout.splitlines() if line.startswith("|")]
-    assert any("gray" in line for line in table_rows) and any("ground truth" in line for line in table_rows)
-    assert any(line.startswith(f"| {run_dir.name} ") for line in table_rows)
+    for row in ("gray", run_dir.name, "ground truth"):
+        numbers = [line for line in table_rows if line.startswith(f"| {row} ")]
+        assert numbers and any(character.isdigit() for character in numbers[0]), row
     metrics = json.loads(metrics_path.read_text())
     assert metrics["rows"] == ["gray", run_dir.name, "ground truth"] and metrics["num_images"] == 16
-    psnr = {row: metrics["overall"][row]["psnr"] for row in metrics["rows"]}
-    assert all(np.isfinite(value) for value in psnr.values() if value is not None)
-    assert f"Metrics JSON: {metrics_path}" in result.stdout and (tmp_path / "report" / "report.md").is_file()
+    assert all(np.isfinite(metrics["overall"][row]["psnr"]) for row in ("gray", run_dir.name))
+    assert f"Metrics JSON: {metrics_path}" in result.stdout and (cli_runs["report_dir"] / "report.md").is_file()
 
 
 def test_evaluate_compares_two_runs(tiny_run, tmp_path, capsys):

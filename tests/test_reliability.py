@@ -5,7 +5,6 @@ unwritable output folder or a full disk gives one clear line; `folder:` datasets
 import errno
 import json
 import os
-import shutil
 import signal
 import warnings
 
@@ -27,33 +26,29 @@ def checkpoint_arrays(run_dir):
     folder = run_dir / "checkpoint" / state["checkpoint"]
     arrays = {}
     with h5py.File(folder / "gan.weights.h5", "r") as file:
-        file.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+        file.visititems(lambda name, item: arrays.update({name: item[()]}) if isinstance(item, h5py.Dataset) else None)
     with np.load(folder / "training_state.npz") as extra:
         arrays.update({name: extra[name] for name in extra.files})
     return arrays, state
 
 
-def test_run_killed_during_a_checkpoint_save_resumes_to_bit_identical_weights(tiny_runs, kcolor_command, tmp_path):
+def test_run_killed_during_a_checkpoint_save_resumes_to_bit_identical_weights(tiny_runs, cli_runs):
     reference_dir, _ = tiny_runs["reference"]
     killed_dir, killed = tiny_runs["killed"]
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
 
     # The kill came after the step-4 checkpoint folder was renamed into place, before state.json named it.
-    checkpoint_dir = killed_dir / "checkpoint"
-    state = json.loads((checkpoint_dir / "state.json").read_text())
+    at_kill = tiny_runs["killed_checkpoint"]
+    state = json.loads((at_kill / "state.json").read_text())
     assert (state["epoch"], state["step"], state["global_step"]) == (0, 2, 2)
-    leftovers = sorted(entry.name for entry in checkpoint_dir.iterdir())
+    leftovers = sorted(entry.name for entry in at_kill.iterdir())
     assert any(name.startswith(".tmp-") and name.endswith("state.json") for name in leftovers)
     assert any(name.startswith("step-000000004-") for name in leftovers)
-    assert not (killed_dir / "generator.keras").exists()  # it was killed before its first epoch ended
-
-    # The surviving checkpoint loads (into a copy: the resumed run must find the leftovers itself).
-    shutil.copytree(checkpoint_dir, tmp_path / "checkpoint")
     config = TrainConfig(**json.loads((killed_dir / "config.json").read_text())).resolved()
-    restored = TrainingCheckpoint.restore(tmp_path / "checkpoint", build_gan(config))
+    restored = TrainingCheckpoint.restore(at_kill, build_gan(config))  # the surviving checkpoint loads
     assert restored.describe() == "epoch 1, step 2" and restored.data_position.to_json() == [0, 2]
 
-    resumed = kcolor_command("train", "--resume", "--out", killed_dir)  # the saved options are reused
+    resumed = cli_runs["resumed"]  # `kcolor train --resume --out KILLED`: the saved options are reused
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     assert f"Resuming {killed_dir} from epoch 1, step 2 (global step 2)." in resumed.stdout
 
@@ -68,13 +63,13 @@ def test_run_killed_during_a_checkpoint_save_resumes_to_bit_identical_weights(ti
     generators = [keras.models.load_model(run / "generator.keras") for run in (reference_dir, killed_dir)]
     for weight, other in zip(*(generator.get_weights() for generator in generators)):
         np.testing.assert_array_equal(weight, other)
+    checkpoint_dir = killed_dir / "checkpoint"
     assert sorted(entry.name for entry in checkpoint_dir.iterdir()) == ["state.json", actual_state["checkpoint"]]
-    assert not [path for path in killed_dir.rglob(".tmp-*")]
+    assert not list(killed_dir.rglob(".tmp-*"))
 
 
-def test_hostile_photos_are_colorized_or_rejected_one_by_one(colorized_test_photos):
-    inputs, out_dir, result = (colorized_test_photos[key] for key in ("inputs", "out_dir", "result"))
-    expected = colorized_test_photos["expected"]
+def test_hostile_photos_are_colorized_or_rejected_one_by_one(cli_runs):
+    inputs, out_dir, result, expected = (cli_runs[key] for key in ("photos", "out_dir", "colorized", "expected"))
     assert result.returncode == 1  # something failed
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     for name, outcome in expected.items():
@@ -85,30 +80,37 @@ def test_hostile_photos_are_colorized_or_rejected_one_by_one(colorized_test_phot
         else:
             assert not output.exists()
             assert [line for line in errors if line.startswith(f"error: {inputs / name}: ") and outcome in line], name
-    assert f"error: {colorized_test_photos['missing']}: file not found" in errors
-    assert any(line.startswith(f"error: {colorized_test_photos['empty_folder']}: folder holds no images") for line in errors)
+    assert f"error: {cli_runs['missing']}: file not found" in errors
+    assert any(line.startswith(f"error: {cli_runs['empty_folder']}: folder holds no images") for line in errors)
     rejected = [name for name, outcome in expected.items() if not isinstance(outcome, tuple)]
     colorized = len(expected) - len(rejected) + 1  # and example:chelsea
     assert len(errors) == len(rejected) + 2  # and the missing file and the empty folder
     assert f"{colorized} colorized, {len(errors)} failed" in result.stdout
     # Exactly the outputs, whole: no partial, zero-byte or temporary files; the inputs are untouched.
     assert len(list(out_dir.iterdir())) == colorized and all(path.stat().st_size > 0 for path in out_dir.iterdir())
-    assert {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in inputs.iterdir()} == colorized_test_photos["fingerprints"]
+    after = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in inputs.iterdir()}
+    assert after == cli_runs["fingerprints"]
 
 
-def test_exif_rotated_photos_keep_their_orientation(colorized_test_photos):
-    with Image.open(colorized_test_photos["inputs"] / "rotated.jpg") as photo:
+def test_exif_rotated_photos_keep_their_orientation(cli_runs):
+    with Image.open(cli_runs["photos"] / "rotated.jpg") as photo:
         stored_width, stored_height = photo.size
-    with Image.open(colorized_test_photos["out_dir"] / "rotated_colorized.png") as output:
+    with Image.open(cli_runs["out_dir"] / "rotated_colorized.png") as output:
         assert output.size == (stored_height, stored_width) == (24, 40)  # displayed upright, as viewers show it
         assert "exif" not in output.info  # so no viewer rotates it a second time
 
 
+def write_orange_photos(folder, *names):
+    """Small RGB photos named `names` in `folder` (created); returns `{name: bytes}`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        Image.new("RGB", (20, 12), (200, 120, 40)).save(folder / name)
+    return {name: (folder / name).read_bytes() for name in names}
+
+
 def test_an_unreadable_photo_is_rejected_and_the_batch_goes_on(tiny_run, tmp_path, monkeypatch, capsys):
     photos = tmp_path / "photos"
-    photos.mkdir()
-    for name in ("denied.png", "fine.png"):
-        Image.new("RGB", (20, 12), (200, 120, 40)).save(photos / name)
+    write_orange_photos(photos, "denied.png", "fine.png")
     denied = photos / "denied.png"
     if os.geteuid() != 0:
         denied.chmod(0)
@@ -135,28 +137,27 @@ def test_an_unreadable_photo_is_rejected_and_the_batch_goes_on(tiny_run, tmp_pat
 
 
 def test_an_output_folder_that_cannot_be_written_is_one_clear_line(tiny_run, tmp_path, monkeypatch, capsys):
+    write_orange_photos(tmp_path, "photo.png")
     photo = tmp_path / "photo.png"
-    Image.new("RGB", (20, 12), (200, 120, 40)).save(photo)
     model = str(tiny_run[0])
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     assert cli.main(["colorize", str(photo), "--model", model, "--out-dir", str(blocker / "out")]) == 2
-    assert capsys.readouterr().err.strip() == f"kcolor colorize: error: cannot create output folder {blocker / 'out'}: Not a directory"
+    error = capsys.readouterr().err.strip()
+    assert error == f"kcolor colorize: error: cannot create output folder {blocker / 'out'}: Not a directory"
 
     read_only = tmp_path / "read_only"
     read_only.mkdir()
     monkeypatch.setattr(cli.os, "access", lambda path, mode: False)  # as for a user on a read-only folder
     assert cli.main(["colorize", str(photo), "--model", model, "--out-dir", str(read_only)]) == 2
-    assert capsys.readouterr().err.strip() == f"kcolor colorize: error: cannot write to output folder {read_only}: permission denied"
+    error = capsys.readouterr().err.strip()
+    assert error == f"kcolor colorize: error: cannot write to output folder {read_only}: permission denied"
     assert list(read_only.iterdir()) == []
 
 
 def test_a_full_disk_stops_the_batch_with_one_line_and_no_partial_file(tiny_run, tmp_path, monkeypatch, capsys):
     photos = tmp_path / "photos"
-    photos.mkdir()
-    for name in ("a.png", "b.png"):
-        Image.new("RGB", (20, 12), (200, 120, 40)).save(photos / name)
-    before = {path.name: path.read_bytes() for path in photos.iterdir()}
+    before = write_orange_photos(photos, "a.png", "b.png")
     original_save = Image.Image.save
 
     def save_until_the_disk_is_full(image, target, *args, **kwargs):
@@ -195,3 +196,26 @@ def test_folder_datasets_skip_hostile_files_with_one_counted_warning(tmp_path, p
     # The random-noise photos (odd size, CMYK, RGBA, palette, rotated) are colorful and kept, with the 3 crops.
     assert images.shape == (8, 16, 16, 3) and images.dtype == np.uint8
     assert {path.name: path.read_bytes() for path in train.iterdir()} == fingerprints
+
+
+def test_running_out_of_memory_on_one_photo_rejects_it_and_goes_on(tiny_run, tmp_path, monkeypatch, capsys):
+    import importlib
+
+    import tensorflow as tf
+
+    colorize_module = importlib.import_module("kcolor.colorize")  # `kcolor.colorize` is also a function
+    photos = tmp_path / "photos"
+    write_orange_photos(photos, "huge.png", "small.png")
+    colorize_photo = colorize_module.colorize_photo
+
+    def colorize_or_run_out(generator, photo, **kwargs):
+        if photo.shape[0] == 12 and not hasattr(colorize_or_run_out, "failed"):
+            colorize_or_run_out.failed = True  # the first photo ("huge.png", sorted first)
+            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[1,9000,9000,3]")
+        return colorize_photo(generator, photo, **kwargs)
+
+    monkeypatch.setattr(colorize_module, "colorize_photo", colorize_or_run_out)
+    out_dir = tmp_path / "out"
+    assert cli.main(["colorize", str(photos), "--model", str(tiny_run[0]), "--out-dir", str(out_dir)]) == 1
+    assert f"error: {photos / 'huge.png'}: out of memory while colorizing it" in capsys.readouterr().err
+    assert sorted(path.name for path in out_dir.iterdir()) == ["small_colorized.png"]

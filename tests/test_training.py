@@ -89,15 +89,31 @@ def test_sequential_source_reproduces_any_pass_and_index_of_a_seeded_pipeline():
 
     def read(source, start, count):
         reader = source.batches(start)
-        return [(position, images.numpy().tolist()) for position, images in (next(reader) for _ in range(count))]
+        return [(position, images.tolist()) for position, images in (next(reader) for _ in range(count))]
 
     source = SequentialBatches(make_dataset, nominal_batches_per_pass=None, description="numbers")
     continuous = read(source, DataPosition(), 9)
-    assert [position for position, _ in continuous[:4]] == [DataPosition(0, 0), DataPosition(0, 1), DataPosition(0, 2), DataPosition(1, 0)]
+    positions = [position.to_json() for position, _ in continuous[:4]]
+    assert positions == [[0, 0], [0, 1], [0, 2], [1, 0]]
     assert continuous[0][1] != continuous[3][1]  # every pass is shuffled anew
     assert read(source, DataPosition(1, 2), 4) == continuous[5:9]
     assert read(source, DataPosition(1, 4), 2) == continuous[7:9]  # an index past the end of its pass
     assert source.count_batches_per_pass() == 3
+
+
+def test_a_tfds_training_stream_resumes_in_the_middle_of_a_pass(tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40):  # random cifar10-shaped examples, no download
+        source = training_batches("cifar10", image_size=32, batch_size=8, seed=0, data_dir=tmp_path)
+        assert isinstance(source, SequentialBatches)
+        stream = TrainingStream(source, steps_per_epoch=3)
+        continuous = [stream.batch(step) for step in range(8)]
+        assert continuous[0].shape == (8, 32, 32, 3) and continuous[0].dtype == np.uint8
+        assert stream.position_of(7) == DataPosition(1, 2)  # 40 images: 5 batches a pass
+        resumed = TrainingStream(source, steps_per_epoch=3, start_step=6, start_position=stream.position_of(6))
+        for step in (6, 7):
+            np.testing.assert_array_equal(resumed.batch(step), continuous[step])
 
 
 def test_batch_larger_than_the_dataset_fails_fast_with_advice(tmp_path, photos):
@@ -193,7 +209,8 @@ def test_out_of_memory_becomes_a_clear_message(tmp_path, monkeypatch, capsys, er
         raise error
 
     monkeypatch.setattr(ColorizationGAN, "fit", fit)
-    with pytest.raises(OutOfMemoryError, match=r"batch size 8 .*--batch-size \(e.g. 4\).*--width-multiplier \(e.g. 0.0625\)"):
+    advice = r"batch size 8 .*--batch-size \(e.g. 4\).*--width-multiplier \(e.g. 0.0625\)"
+    with pytest.raises(OutOfMemoryError, match=advice):
         train(TrainConfig(**TINY, out=str(tmp_path / "a"), epochs=1, steps_per_epoch=1, sample_count=2))
     status = cli.main(["train", "--out", str(tmp_path / "b"), "--width-multiplier", "0.125", "--image-size", "16",
                        "--batch-size", "8", "--epochs", "1", "--steps-per-epoch", "1", "--no-jit", "--verbose", "0"])
