@@ -1,0 +1,1 @@
+"""kcolor's benchmark harness: `python -m benchmarks --help` (see docs/PERFORMANCE.md)."""

@@ -1,0 +1,402 @@
+"""The measurements, run in one process per Keras backend (`python -m benchmarks.worker TASK.json OUT.json`).
+
+`benchmarks.run` writes a task file, starts this module with `KERAS_BACKEND` set, and reads the results back.
+Every function here measures in the active backend only and returns plain JSON-able dicts.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.timing import current_rss_mib, measure_rate, peak_rss_mib, summarize
+
+MATMUL_SIZE = 2048
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def versions():
+    """Versions of the libraries that matter for the numbers."""
+    import importlib.metadata
+
+    found = {}
+    for name in ("keras", "tensorflow", "jax", "jaxlib", "numpy"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    found["backend"] = _backend()
+    return found
+
+
+def devices():
+    """The devices the backend computes on."""
+    if _backend() == "jax":
+        import jax
+
+        return [f"{device.platform}:{device.id} {getattr(device, 'device_kind', '')}".strip() for device in jax.devices()]
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_logical_devices()]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Peak: a large matrix product, the best case for the machine's arithmetic units.
+
+
+def measure_peak(repeats=5, size=MATMUL_SIZE):
+    """GFLOP/s of a `size`^3 matrix product in float32 and bfloat16 (the machine's practical peak)."""
+    rows = []
+    flops = 2.0 * size**3
+    for dtype in ("float32", "bfloat16"):
+        if _backend() == "jax":
+            import jax
+            import jax.numpy as jnp
+
+            a = jnp.ones((size, size), dtype) * 0.5
+            b = jnp.ones((size, size), dtype) * 0.25
+            product = jax.jit(jnp.dot)
+
+            def run_once():
+                product(a, b).block_until_ready()
+
+            library = "XLA"
+        else:
+            import tensorflow as tf
+
+            a = tf.cast(tf.fill((size, size), 0.5), dtype)
+            b = tf.cast(tf.fill((size, size), 0.25), dtype)
+            product = tf.function(tf.linalg.matmul, jit_compile=False)
+
+            def run_once():
+                product(a, b).numpy()
+
+            library = "TensorFlow (oneDNN/Eigen)"
+        rate, _ = measure_rate(run_once, flops / 1e9, repeats, warmup=2)
+        rows.append({"backend": _backend(), "library": library, "dtype": dtype, "size": size, "gflops_per_second": rate})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Train step.
+
+
+def _random_images(batch, size, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
+
+
+def _build_networks(preset, width, policy):
+    import keras
+
+    from kcolor.models import build_discriminator, build_generator
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        return build_generator(preset, width_multiplier=width), build_discriminator(preset, width_multiplier=width)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _flops(preset, width, image_size, generator_steps):
+    from benchmarks.flops import count
+
+    return count(preset, width, image_size, generator_steps)
+
+
+def xla_cost_flops(gan, images):
+    """FLOPs of the compiled JAX train step per XLA's cost analysis (None if unavailable)."""
+    import jax
+
+    state = (
+        [v.value for v in gan.trainable_variables],
+        [v.value for v in gan.non_trainable_variables],
+        [v.value for v in gan.optimizer.variables],
+        [v.value for v in gan.metrics_variables],
+    )
+    try:
+        compiled = jax.jit(gan.train_step).lower(state, jax.numpy.asarray(images)).compile()
+        cost = compiled.cost_analysis()
+    except Exception:  # noqa: BLE001 - cost analysis is best effort (not every runtime implements it)
+        return None
+    if isinstance(cost, (list, tuple)):
+        cost = cost[0] if cost else None
+    return float(cost["flops"]) if cost and "flops" in cost else None
+
+
+def measure_train(config, repeats, steps, warmup):
+    """images/s of one train-step configuration (kcolor or the tutorial-style reference).
+
+    `config`: implementation (`kcolor` / `reference`), preset, width, batch, xla, precision, generator_steps,
+    and optionally `xla_cost` (JAX: also report XLA's FLOP count of the compiled step).
+    """
+    import keras
+
+    from kcolor.models import get_preset
+
+    keras.utils.set_random_seed(0)
+    preset, width, batch = config["preset"], config["width"], config["batch"]
+    image_size = config.get("image_size") or get_preset(preset).image_size
+    images = _random_images(batch, image_size)
+    generator_steps = config.get("generator_steps", 1)
+    implementation = config["implementation"]
+    generator, discriminator = _build_networks(preset, width, config["precision"])
+    row = dict(config, image_size=image_size, backend=_backend())
+    flops = _flops(preset, width, image_size, generator_steps)
+    row["flops_per_image"] = flops["reference_step_flops" if implementation == "reference" else "kcolor_step_flops"]
+
+    if implementation == "reference":
+        import tensorflow as tf
+
+        from benchmarks.reference import ReferenceTrainer
+
+        trainer = ReferenceTrainer(generator, discriminator)
+        batch_tensor = tf.constant(images)
+
+        def run_step():
+            return float(trainer.train_step(batch_tensor)["g_loss"])
+
+    else:
+        from kcolor.gan import ColorizationGAN
+
+        gan = ColorizationGAN(generator, discriminator)
+        gan.compile(jit_compile=config["xla"], generator_steps=generator_steps)
+        if config.get("xla_cost") and _backend() == "jax":
+            row["xla_cost_flops_per_image"] = (xla_cost_flops(gan, images) or 0.0) / batch or None
+
+        def run_step():
+            return float(gan.train_on_batch(images, return_dict=True)["g_loss"])
+
+    start = time.perf_counter()
+    first_loss = run_step()
+    row["compile_s"] = time.perf_counter() - start
+    row["finite"] = bool(np.isfinite(first_loss))
+
+    def run_once():
+        for _ in range(steps):
+            run_step()
+
+    rate, seconds = measure_rate(run_once, steps * batch, repeats, warmup=warmup)
+    row["images_per_second"] = rate
+    row["step_seconds"] = summarize([value / steps for value in seconds["values"]])
+    row["gflops_per_second"] = rate["median"] * row["flops_per_image"] / 1e9
+    row["steps"], row["repeats"], row["warmup"] = steps, repeats, warmup
+    return row
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input pipeline.
+
+
+def _source_images(npz_path, count, file_size):
+    """`count` uint8 RGB images of side `file_size`: from the npz (resized) if it exists, else `sample` crops."""
+    from PIL import Image
+
+    if npz_path and Path(npz_path).exists():
+        with np.load(npz_path) as data:
+            images = data["images"][:count]
+        if images.shape[1] != file_size:
+            images = np.stack([np.asarray(Image.fromarray(image).resize((file_size, file_size), Image.BILINEAR))
+                               for image in images])
+        return images, f"{Path(npz_path).name} resized to {file_size} px"
+    from kcolor.data import load_arrays
+
+    images, _ = load_arrays("sample", "train", image_size=file_size, limit=count, seed=0)
+    return images, f"sample crops at {file_size} px"
+
+
+def prepare_pipeline_data(directory, npz_path, image_size, count):
+    """Writes the same images as an npz file and as a folder of JPEG files; returns the data specs."""
+    from PIL import Image
+
+    file_size = max(image_size + image_size // 4, image_size + 8)  # larger than the crop: resize + random crop
+    images, origin = _source_images(npz_path, count, file_size)
+    directory = Path(directory) / f"{image_size}px"
+    folder = directory / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(directory / "images.npz", images=images)
+    for index, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"{index:05d}.jpg", quality=90)
+    return {
+        "sample": ("sample", True),
+        "npz": (f"npz:{directory / 'images.npz'}", True),
+        "folder": (f"folder:{folder}", True),
+        "folder-uncached": (f"folder:{folder}", False),
+    }, {"images": int(len(images)), "file_size": file_size, "origin": origin}
+
+
+def _cycle(dataset):
+    if hasattr(dataset, "repeat"):
+        yield from dataset.repeat()
+    while True:
+        yield from dataset
+
+
+def measure_pipeline(name, spec, cache, image_size, batch, batches, repeats):
+    """images/s of decoded, augmented uint8 batches from `load_dataset(spec, "train", ...)`."""
+    from kcolor.data import load_dataset
+
+    start = time.perf_counter()
+    dataset = load_dataset(spec, "train", image_size=image_size, batch_size=batch, seed=0, cache=cache,
+                           drop_remainder=True)
+    setup_s = time.perf_counter() - start
+    iterator = _cycle(dataset)
+
+    def run_once():
+        for _ in range(batches):
+            images = next(iterator)
+        assert images.shape[0] == batch and images.shape[-1] == 3
+
+    rate, _ = measure_rate(run_once, batches * batch, repeats, warmup=1)
+    return {"source": name, "spec": spec.split(":")[0], "cache": cache, "image_size": image_size, "batch": batch,
+            "setup_s": setup_s, "images_per_second": rate, "batches": batches, "repeats": repeats,
+            "pipeline": "tf.data" if "Dataset" in type(dataset).__name__ else type(dataset).__name__}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# colorize_photo.
+
+
+def measure_colorize(preset, width, megapixels, render_size, repeats):
+    """Latency and peak memory of `colorize_photo` on a photo of `megapixels` (4:3), in this process."""
+    from kcolor.colorize import colorize_photo
+    from kcolor.models import build_generator
+
+    generator = build_generator(preset, width_multiplier=width)
+    height = max(8, int(round((megapixels * 1e6 * 3 / 4) ** 0.5)))
+    width_px = max(8, int(round(height * 4 / 3)))
+    rng = np.random.default_rng(0)
+    # A smooth photo-like image (gradients plus noise); the content does not change the work.
+    y, x = np.mgrid[0:height, 0:width_px]
+    photo = np.stack([(x * 255 // max(1, width_px - 1)), (y * 255 // max(1, height - 1)), ((x + y) % 256)], axis=-1)
+    photo = np.clip(photo + rng.integers(-8, 9, photo.shape), 0, 255).astype(np.uint8)
+    del x, y
+    baseline_rss = current_rss_mib()
+    seconds = []
+    for _ in range(repeats + 1):  # the first call is the warm-up
+        start = time.perf_counter()
+        result = colorize_photo(generator, photo, render_size=render_size)
+        seconds.append(time.perf_counter() - start)
+    assert result.shape == photo.shape and result.dtype == np.uint8
+    return {
+        "preset": preset, "width": width, "render_size": render_size, "height": height, "width_px": width_px,
+        "megapixels": height * width_px / 1e6, "first_call_s": seconds[0], "seconds": summarize(seconds[1:]),
+        "baseline_rss_mib": baseline_rss, "peak_rss_mib": peak_rss_mib(),
+        "photo_mib": photo.nbytes / 2**20, "backend": _backend(),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# fit end to end: pipeline and step together, and how often the step is traced.
+
+
+def measure_fit(config, spec, steps, repeats):
+    """images/s of `fit` on a real pipeline (epochs of `steps` batches), and the number of step traces."""
+    import importlib
+
+    import keras
+
+    from kcolor.data import load_dataset
+    from kcolor.gan import ColorizationGAN
+    from kcolor.models import get_preset
+
+    keras.utils.set_random_seed(0)
+    preset, width, batch = config["preset"], config["width"], config["batch"]
+    image_size = get_preset(preset).image_size
+    generator, discriminator = _build_networks(preset, width, config["precision"])
+    gan = ColorizationGAN(generator, discriminator)
+    gan.compile(jit_compile=config["xla"])
+    steps_module = importlib.import_module(f"kcolor.gan.{_backend()}_steps")
+    original, traces = steps_module.train_step, []
+
+    def counting_train_step(*args, **kwargs):  # the step's Python body runs only when it is traced
+        traces.append(1)
+        return original(*args, **kwargs)
+
+    steps_module.train_step = counting_train_step
+    times = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    try:
+        data = load_dataset(spec, "train", image_size=image_size, batch_size=batch, seed=0, drop_remainder=True)
+        if hasattr(data, "repeat"):
+            data = data.repeat()
+        gan.fit(data, epochs=1 + repeats, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[EpochTimer()])
+    finally:
+        steps_module.train_step = original
+    rates = [steps * batch / seconds for seconds in times[1:]]  # epoch 1 compiles
+    return dict(config, backend=_backend(), spec=spec.split(":")[0], image_size=image_size, steps=steps,
+                images_per_second=summarize(rates), step_traces=len(traces), epochs=1 + repeats)
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+def run_task(task):
+    """Runs one task dict (see `benchmarks.run`) and returns its results."""
+    kind = task["kind"]
+    if kind == "batch":
+        return [run_task(subtask) for subtask in task["tasks"]]
+    if kind == "flops":
+        from benchmarks.flops import count
+
+        return [count(preset, width, generator_steps=task["generator_steps"]) for preset, width in task["configs"]]
+    if kind == "info":
+        return {"versions": versions(), "devices": devices()}
+    if kind == "peak":
+        return measure_peak(task["repeats"], task.get("size", MATMUL_SIZE))
+    if kind == "train":
+        return [measure_train(config, task["repeats"], task["steps"], task["warmup"]) for config in task["configs"]]
+    if kind == "pipeline":
+        from kcolor.models import get_preset
+
+        rows, shapes = [], []
+        for preset, batch in task["shapes"]:  # the (image size, batch) of each train configuration, once
+            if (get_preset(preset).image_size, batch) not in shapes:
+                shapes.append((get_preset(preset).image_size, batch))
+        with tempfile.TemporaryDirectory(prefix="kcolor-bench-") as directory:
+            for image_size, batch in shapes:
+                specs, origin = prepare_pipeline_data(directory, task.get("npz"), image_size, task["images"])
+                for name in task["sources"]:
+                    spec, cache = specs[name]
+                    row = measure_pipeline(name, spec, cache, image_size, batch, task["batches"], task["repeats"])
+                    rows.append(dict(row, data=origin))
+        return rows
+    if kind == "colorize":
+        return measure_colorize(task["preset"], task["width"], task["megapixels"], task["render_size"], task["repeats"])
+    if kind == "fit":
+        from kcolor.models import get_preset
+
+        image_size = get_preset(task["config"]["preset"]).image_size
+        with tempfile.TemporaryDirectory(prefix="kcolor-bench-") as directory:
+            specs, _ = prepare_pipeline_data(directory, task.get("npz"), image_size, task["images"])
+            return measure_fit(task["config"], specs["npz"][0], task["steps"], task["repeats"])
+    raise ValueError(f"unknown task kind {kind!r}")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    task_path, out_path = argv
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    task = json.loads(Path(task_path).read_text())
+    result = run_task(task)
+    Path(out_path).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Smoke test of the benchmark harness: it runs end to end with tiny sizes and writes the JSON it promises.
+
+No timing is asserted (the harness is the place for numbers); only that every section produced its rows with
+the expected keys, and the FLOP count's bookkeeping.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `kcolor`, uninstalled
+from benchmarks import flops  # noqa: E402
+from benchmarks.run import main  # noqa: E402
+
+TINY = [
+    "--in-process", "--sections", "peak,flops,train,pipeline,colorize,fit",
+    "--configs", "nazeri-cifar:0.0625:4", "--xla", "off", "--precisions", "float32",
+    "--repeats", "2", "--steps", "1", "--warmup", "0", "--matmul-size", "128",
+    "--pipeline-sources", "npz,folder", "--pipeline-batches", "1", "--pipeline-images", "8", "--npz", "",
+    "--colorize-megapixels", "0.02", "--colorize-width", "0.0625", "--colorize-repeats", "1", "--fit-steps", "1",
+]  # fmt: skip
+RATE_KEYS = {"median", "min", "max", "iqr", "values"}
+
+
+def test_harness_runs_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "results.json"
+    assert main(TINY + ["--json", str(path)]) == 0
+    results = json.loads(path.read_text())
+    printed = capsys.readouterr().out
+    assert "| reference |" in printed and "vs reference" in printed
+
+    assert {"command", "machine", "settings", "versions", "peak", "flops", "train", "pipeline", "colorize",
+            "fit"} <= set(results)
+    assert {"cpu", "logical_cpus", "memory_gib", "date"} <= set(results["machine"])
+    assert {row["dtype"] for row in results["peak"]} == {"float32", "bfloat16"}
+
+    train = {row["implementation"]: row for row in results["train"]}
+    assert set(train) == {"reference", "kcolor"}
+    for row in train.values():
+        assert set(row["images_per_second"]) == RATE_KEYS and row["images_per_second"]["median"] > 0
+        assert {"flops_per_image", "gflops_per_second", "utilisation", "ratio_to_reference", "compile_s",
+                "step_seconds", "precision", "xla", "batch", "width"} <= set(row)
+        assert row["finite"]
+    assert train["reference"]["ratio_to_reference"] == 1.0
+    assert train["kcolor"]["flops_per_image"] > train["reference"]["flops_per_image"]
+
+    assert {row["source"] for row in results["pipeline"]} == {"npz", "folder"}
+    for row in results["pipeline"]:
+        assert row["images_per_second"]["median"] > 0 and row["pipeline_to_step"] > 0
+    (colorize,) = results["colorize"]
+    assert colorize["seconds"]["median"] > 0 and colorize["peak_rss_mib"] >= colorize["baseline_rss_mib"] > 0
+    (fit,) = results["fit"]
+    assert fit["step_traces"] >= 1 and fit["images_per_second"]["median"] > 0
+
+
+def test_flop_count_bookkeeping():
+    counted = flops.count("nazeri-cifar", 1.0)
+    # The first encoder convolution: 32 x 32 outputs x 4 x 4 taps x 1 input x 64 output channels.
+    generator, _ = flops.build_fixed("nazeri-cifar", 1.0, 32)
+    assert flops.conv_macs(generator.get_layer("encoder_0_conv")) == 32 * 32 * 16 * 64
+    # A transposed convolution counts input pixels: decoder_0 maps 2 x 2 x 512 to 4 x 4 x 512.
+    assert flops.conv_macs(generator.get_layer("decoder_0_conv")) == 2 * 2 * 16 * 512 * 512
+    # kcolor's step does one discriminator forward more than the tutorial's; sharing G(z) saved one G forward.
+    assert counted["kcolor_step_flops"] - counted["reference_step_flops"] == counted["discriminator_forward_flops"]
+    assert counted["kcolor_unshared_step_flops"] - counted["kcolor_step_flops"] == counted["generator_forward_flops"]
+    assert counted["generator_forward_flops"] / 1e9 == pytest.approx(0.674, abs=0.001)

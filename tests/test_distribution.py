@@ -1,0 +1,153 @@
+"""Data-parallel training (`kcolor.distribution`): the first steps on two CPU devices equal one device's.
+
+Each multi-device check runs in a fresh interpreter, because the device count is fixed when the backend starts:
+TensorFlow splits the CPU into two logical devices; JAX gets two host devices from
+`XLA_FLAGS=--xla_force_host_platform_device_count=2` (and runs with TensorFlow blocked, as on a JAX-only
+machine). Both train with plain SGD, whose updates scale with the gradient (Adam's would hide a gradient off by
+the replica count), and compare the logged losses of three steps with a relative tolerance of 1e-4 (they agree to about 1e-6).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import BLOCK_TENSORFLOW
+
+from kcolor.distribution import KINDS, check_global_batch_size, resolve_kind
+
+TOLERANCE = 1e-4
+
+# Trains 3 steps on one device and 3 steps under `kind`, from the same initial weights, and prints both
+# loss histories. {setup} runs first (device configuration); the networks are tiny.
+COMPARE = """
+import json
+{setup}
+import keras, numpy as np
+from kcolor.distribution import describe_distribution, distribution_scope, replica_count, xla_allowed
+from kcolor.gan import ColorizationGAN
+from kcolor.models import build_discriminator, build_generator
+
+def train(kind, images):
+    with distribution_scope(kind) as distribution:
+        keras.utils.set_random_seed(0)
+        gan = ColorizationGAN(build_generator({preset}, width_multiplier=0.0625),
+                              build_discriminator({preset}, width_multiplier=0.0625))
+        gan.compile(generator_optimizer=keras.optimizers.SGD(0.05), discriminator_optimizer=keras.optimizers.SGD(0.05),
+                    jit_compile=xla_allowed(distribution, {jit}))
+        history = gan.fit({data}, epochs=3, steps_per_epoch=1, verbose=0)
+        return replica_count(distribution), describe_distribution(distribution), history.history
+
+images = {images}
+single = train("none", images)
+multi = train("{kind}", images)
+print(json.dumps({{"single": single, "multi": multi}}))
+"""
+
+
+def _launch(backend, kind, setup, preset, data, images, env=None, block_tensorflow=False):
+    """Starts the comparison in a fresh interpreter (both backends' run at once: the tests wait on them).
+
+    TensorFlow compiles without XLA (`xla_allowed` turns it off under tf.distribute; the single-device run
+    matches, and skips a slow XLA compile); JAX always compiles with XLA.
+    """
+    jit = backend == "jax"
+    code = COMPARE.format(setup=setup, preset=preset, data=data, images=images, kind=kind, jit=jit)
+    if block_tensorflow:
+        code = BLOCK_TENSORFLOW + code
+    full_env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=full_env)
+
+
+def _outcome(process, timeout=300):
+    stdout, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, f"subprocess failed ({process.returncode}):\n{stdout}\n{stderr[-4000:]}"
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _assert_same_losses(outcome):
+    (single_replicas, _, single), (replicas, description, multi) = outcome["single"], outcome["multi"]
+    assert single_replicas == 1 and replicas == 2, description
+    assert set(single) == set(multi) == {"d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy",
+                                         "d_fake_accuracy"}
+    for name in ("d_loss", "g_loss", "g_adversarial", "g_l1"):
+        assert multi[name] == pytest.approx(single[name], rel=TOLERANCE), (name, single[name], multi[name])
+    # The check has teeth: training moved the losses, so a wrongly scaled update would show.
+    assert single["g_l1"][0] != pytest.approx(single["g_l1"][-1], rel=TOLERANCE)
+
+
+TF_SETUP = """
+import dataclasses
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from kcolor.models import get_preset
+# No dropout: its masks are drawn per replica. Each global batch of 8 is one 4-image half twice, so each
+# replica's batch-norm statistics (per replica under tf.distribute) equal the global batch's.
+base = get_preset("nazeri-cifar")
+TINY = dataclasses.replace(base, name="no-dropout", decoder=tuple((filters, 0.0) for filters, _ in base.decoder))
+"""
+
+
+TF_IMAGES = ("np.concatenate([np.repeat(half[None], 2, axis=0).reshape(-1, 32, 32, 3) for half in "
+             "np.random.default_rng(0).integers(0, 256, (3, 4, 32, 32, 3), dtype=np.uint8)])")
+JAX_IMAGES = "np.random.default_rng(0).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)"
+
+
+@pytest.fixture(scope="module")
+def comparisons():
+    """Both backends' comparisons, started together (about half the wall time of one after the other)."""
+    processes = {
+        "tensorflow": _launch(
+            "tensorflow", "mirrored", TF_SETUP, "TINY",
+            "__import__('tensorflow').data.Dataset.from_tensor_slices(images).batch(8)", TF_IMAGES,
+        ),
+        "jax": _launch(
+            "jax", "data-parallel", "", '"nazeri-cifar"', "images, batch_size=8, shuffle=False", JAX_IMAGES,
+            # Optimisation level 0: these networks are tiny and compiling dominates (it also compiles the
+            # initializers' random number generators, seconds each at the default level).
+            env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"},
+            block_tensorflow=True,
+        ),
+    }
+    yield processes
+    for process in processes.values():
+        if process.poll() is None:
+            process.kill()
+
+
+def test_mirrored_strategy_matches_one_device(comparisons):
+    outcome = _outcome(comparisons["tensorflow"])
+    _assert_same_losses(outcome)
+    assert "CPU:1" in outcome["multi"][1]
+
+
+def test_data_parallel_on_jax_matches_one_device(comparisons):
+    _assert_same_losses(_outcome(comparisons["jax"]))
+
+
+def test_resolve_kind():
+    assert resolve_kind(None, "tensorflow") == resolve_kind("none", "jax") == "none"
+    assert resolve_kind("mirrored", "tensorflow") == "mirrored"
+    assert resolve_kind("multi_worker", "tensorflow") == "multi-worker"
+    assert resolve_kind("data-parallel", "jax") == "data-parallel"
+    assert resolve_kind("auto", "tensorflow") == "none"  # this process sees one CPU device
+    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
+        resolve_kind("data-parallel", "tensorflow")
+    with pytest.raises(ValueError, match="KERAS_BACKEND=tensorflow"):
+        resolve_kind("mirrored", "jax")
+    with pytest.raises(ValueError, match="choose one of"):
+        resolve_kind("horovod", "tensorflow")
+    assert "auto" in KINDS
+
+
+def test_global_batch_must_split_evenly():
+    class ThreeReplicas:  # stands in for a tf.distribute strategy
+        num_replicas_in_sync = 3
+
+    check_global_batch_size(7, None)
+    check_global_batch_size(129, ThreeReplicas())
+    with pytest.raises(ValueError, match="multiple of the 3 replicas"):
+        check_global_batch_size(128, ThreeReplicas())
