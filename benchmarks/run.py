@@ -10,7 +10,9 @@ Each Keras backend runs in its own worker process (`benchmarks.worker`), so one 
 TensorFlow worker the same run also measures the reference: the TensorFlow pix2pix tutorial's train step
 (`benchmarks.reference`) on the same networks and batch, and every kcolor row gets its ratio to it.
 Every rate is measured `--repeats` times after a warm-up (compilation is timed separately) and reported as
-median [min-max]; the machine, its load, the library versions and the exact command go into the JSON.
+median [min-max]. Train configurations of the same shape (preset, width, batch: the reference and every kcolor
+variant) are built first and then timed *interleaved*, repeat by repeat, so that the load of a shared machine
+shifts all of them alike. The machine, its load, the library versions and the exact command go into the JSON.
 """
 
 import argparse

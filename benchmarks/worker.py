@@ -133,8 +133,8 @@ def xla_cost_flops(gan, images):
     return float(cost["flops"]) if cost and "flops" in cost else None
 
 
-def measure_train(config, repeats, steps, warmup):
-    """images/s of one train-step configuration (kcolor or the tutorial-style reference).
+def prepare_train(config):
+    """Builds one train-step configuration; returns its result row and a function that runs one step.
 
     `config`: implementation (`kcolor` / `reference`), preset, width, batch, xla, precision, generator_steps,
     and optionally `xla_cost` (JAX: also report XLA's FLOP count of the compiled step).
@@ -177,20 +177,50 @@ def measure_train(config, repeats, steps, warmup):
             return float(gan.train_on_batch(images, return_dict=True)["g_loss"])
 
     start = time.perf_counter()
-    first_loss = run_step()
+    row["finite"] = bool(np.isfinite(run_step()))
     row["compile_s"] = time.perf_counter() - start
-    row["finite"] = bool(np.isfinite(first_loss))
+    return row, run_step
 
-    def run_once():
-        for _ in range(steps):
-            run_step()
 
-    rate, seconds = measure_rate(run_once, steps * batch, repeats, warmup=warmup)
-    row["images_per_second"] = rate
-    row["step_seconds"] = summarize([value / steps for value in seconds["values"]])
-    row["gflops_per_second"] = rate["median"] * row["flops_per_image"] / 1e9
-    row["steps"], row["repeats"], row["warmup"] = steps, repeats, warmup
-    return row
+def measure_train_group(configs, repeats, steps, warmup):
+    """images/s of several train-step configurations, measured *interleaved*.
+
+    All configurations are built and compiled first; then each timed repeat runs `steps` steps of every
+    configuration in turn, so that a change in the machine's load (it is shared) hits all of them alike and
+    their ratios stay fair.
+    """
+    prepared = [prepare_train(config) for config in configs]
+    for _ in range(warmup):
+        for _, run_step in prepared:
+            for _ in range(steps):
+                run_step()
+    seconds = [[] for _ in prepared]
+    for _ in range(repeats):
+        for index, (_, run_step) in enumerate(prepared):
+            start = time.perf_counter()
+            for _ in range(steps):
+                run_step()
+            seconds[index].append(time.perf_counter() - start)
+    rows = []
+    for (row, _), elapsed in zip(prepared, seconds):
+        batch = row["batch"]
+        row["images_per_second"] = summarize([steps * batch / value for value in elapsed])
+        row["step_seconds"] = summarize([value / steps for value in elapsed])
+        row["gflops_per_second"] = row["images_per_second"]["median"] * row["flops_per_image"] / 1e9
+        row["steps"], row["repeats"], row["warmup"] = steps, repeats, warmup
+        rows.append(row)
+    return rows
+
+
+def measure_train(configs, repeats, steps, warmup):
+    """`measure_train_group` over each group of configurations that share preset, width and batch."""
+    groups = {}
+    for config in configs:
+        groups.setdefault((config["preset"], config["width"], config["batch"]), []).append(config)
+    rows = []
+    for group in groups.values():
+        rows.extend(measure_train_group(group, repeats, steps, warmup))
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -361,7 +391,7 @@ def run_task(task):
     if kind == "peak":
         return measure_peak(task["repeats"], task.get("size", MATMUL_SIZE))
     if kind == "train":
-        return [measure_train(config, task["repeats"], task["steps"], task["warmup"]) for config in task["configs"]]
+        return measure_train(task["configs"], task["repeats"], task["steps"], task["warmup"])
     if kind == "pipeline":
         from kcolor.models import get_preset
 
