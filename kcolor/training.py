@@ -335,6 +335,8 @@ def _train_in(run_dir, config):
         )
     if state is not None:
         _check_resumable(run_dir, config)
+    elif config.resume:
+        print(f"No checkpoint in {checkpoint_dir}: starting a new run.")
     result = TrainResult(
         gan=None, history={}, run_dir=run_dir, generator_path=run_dir / "generator.keras",
         history_path=run_dir / "history.csv", samples_dir=run_dir / "samples", checkpoint_dir=checkpoint_dir,

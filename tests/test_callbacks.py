@@ -1,6 +1,7 @@
 """Tests of `kcolor.callbacks`: atomic writes, checkpoints that survive interrupted saves and restore the whole
 training state, and the guards against non-finite losses and weights (in-process, a tiny GAN, no training)."""
 
+import errno
 import json
 import math
 import os
@@ -157,3 +158,24 @@ def test_non_finite_guard_names_the_metric_epoch_and_step(gan, capsys):
     assert gan.stop_training
     assert guard.message.startswith("Training stopped: g_l1 became nan at epoch 3, step 5.")
     assert "runs/x/checkpoint" in guard.message and guard.message in capsys.readouterr().out
+
+
+def test_a_full_disk_during_a_checkpoint_is_one_clear_error_and_keeps_the_previous(gan, tmp_path, monkeypatch):
+    checkpoint = checkpoint_for(gan, tmp_path)
+    saved = scramble(gan, seed=5)
+    first = checkpoint.save(1, 0, FINITE_LOGS)
+
+    def disk_full(path):
+        with open(path, "wb") as file:
+            file.write(b"\x89HDF")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(gan, "save_weights", disk_full)
+    with pytest.raises(OSError) as error:
+        checkpoint.save(2, 0, FINITE_LOGS)
+    assert error.value.errno == errno.ENOSPC
+    assert error.value.strerror == f"cannot save the checkpoint in {tmp_path}: No space left on device"
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted([first.name, "state.json"])
+    other = tiny_gan()
+    assert TrainingCheckpoint.restore(tmp_path, other).epoch == 1
+    assert_same(state_of(other), saved)

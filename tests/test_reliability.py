@@ -16,7 +16,7 @@ from PIL import Image
 
 from kcolor import cli
 from kcolor.callbacks import TrainingCheckpoint
-from kcolor.data import SkippedImagesWarning, load_arrays
+from kcolor.data import DatasetError, SkippedImagesWarning, load_arrays
 from kcolor.training import TrainConfig, build_gan
 
 
@@ -196,6 +196,10 @@ def test_folder_datasets_skip_hostile_files_with_one_counted_warning(tmp_path, p
     # The random-noise photos (odd size, CMYK, RGBA, palette, rotated) are colorful and kept, with the 3 crops.
     assert images.shape == (8, 16, 16, 3) and images.dtype == np.uint8
     assert {path.name: path.read_bytes() for path in train.iterdir()} == fingerprints
+    (tmp_path / "no_images").mkdir()
+    for folder, message in ((tmp_path / "no_images", "contains no image files"), (tmp_path / "nowhere", "no such folder")):
+        with pytest.raises(DatasetError, match=message):
+            load_arrays(f"folder:{folder}", "train", image_size=16)
 
 
 def test_running_out_of_memory_on_one_photo_rejects_it_and_goes_on(tiny_run, tmp_path, monkeypatch, capsys):
