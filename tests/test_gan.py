@@ -13,6 +13,9 @@ TRAIN_LOGS = {"d_loss", "g_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d
 
 
 def make_gan(l1_only=False, width=WIDTH, **compile_kwargs):
+    # Without XLA unless a test asks for it: for a few tiny steps on a CPU, compiling costs more than it saves
+    # (the XLA path is covered by test_fit_on_tensorflow and the JAX tests).
+    compile_kwargs.setdefault("jit_compile", False)
     generator = build_generator("nazeri-cifar", width_multiplier=width)
     discriminator = None if l1_only else build_discriminator("nazeri-cifar", width_multiplier=width)
     gan = ColorizationGAN(generator, discriminator)
