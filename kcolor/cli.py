@@ -73,6 +73,9 @@ def _add_train_parser(subparsers):
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic ops: the same options give the same weights on the same machine, "
                         "also across --resume (slower on GPUs)")
+    parser.add_argument("--distribute", default="none", choices=["none", "auto", "mirrored", "multi-worker",
+                        "data-parallel"], help="data-parallel training over several devices: mirrored / "
+                        "multi-worker (TensorFlow), data-parallel (JAX), auto; --batch-size is the global batch")
     parser.add_argument("--mixed-precision", nargs="?", const="auto", default="off",
                         choices=["off", "auto", "bfloat16", "float16"],
                         help="mixed precision; bare flag: float16 on a GPU, bfloat16 otherwise")

@@ -39,6 +39,13 @@ from kcolor.callbacks import (
     create_folder,
     remove_stale_temporaries,
 )
+from kcolor.distribution import (
+    check_global_batch_size,
+    describe_distribution,
+    distribution_scope,
+    resolve_kind,
+    xla_allowed,
+)
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator, check_image_size, get_preset
 from kcolor.training_data import DataPosition, TrainingStream, training_batches
@@ -83,6 +90,8 @@ class TrainConfig:
         verbose: Keras `fit` verbosity (1: progress bar).
         checkpoint_every: Also checkpoint every this many steps within an epoch (0: at epoch ends only).
         deterministic: Use deterministic ops (TensorFlow), so that the same run gives the same weights.
+        distribute: Data-parallel training over several devices (`kcolor.distribution.KINDS`: `none`, `auto`,
+            `mirrored`, `multi-worker`, `data-parallel`); `batch_size` is then the global batch.
     """
 
     out: str = "runs/demo"
@@ -110,6 +119,7 @@ class TrainConfig:
     verbose: int = 1
     checkpoint_every: int = 1000
     deterministic: bool = False
+    distribute: str = "none"
 
     def resolved(self):
         """A copy with the preset's defaults filled in, validated; raises `ValueError` with advice."""
@@ -132,6 +142,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive number, got {getattr(config, name)}.")
         if not 0 <= config.l1_weight < float("inf"):
             raise ValueError(f"l1_weight must be zero or a positive number, got {config.l1_weight}.")
+        resolve_kind(config.distribute)  # an unknown kind, or one this backend cannot run, fails here
         if config.mixed_precision not in (*MIXED_PRECISION_POLICIES, "auto"):
             raise ValueError(
                 f"mixed_precision must be one of {', '.join((*MIXED_PRECISION_POLICIES, 'auto'))}, "
@@ -315,7 +326,11 @@ def train(config):
     config = config.resolved()
     run_dir = Path(config.out)
     create_folder(run_dir, "the run folder")
-    with _run_folder_lock(run_dir):
+    with _run_folder_lock(run_dir), distribution_scope(config.distribute) as distribution:
+        check_global_batch_size(config.batch_size, distribution)
+        if distribution is not None:
+            print(f"Training on {describe_distribution(distribution)}.")
+            config = dataclasses.replace(config, jit_compile=xla_allowed(distribution, config.jit_compile))
         try:
             return _train_in(run_dir, config)
         except Exception as error:

@@ -2,6 +2,7 @@
 rules, the run-folder lock, out-of-memory and non-finite-loss handling (in-process, tiny models)."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -236,3 +237,20 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     assert state is not None and state.epoch == 0 and 1 <= state.step < failed_step
     assert all(np.isfinite(np.asarray(weight)).all() for weight in restored_into.weights)
     assert not (tmp_path / "run" / "generator.keras").exists()  # never written for a diverged epoch
+
+
+def test_training_under_a_mirrored_strategy(tmp_path, capsys):
+    """`distribute="mirrored"` builds, compiles and fits inside tf.distribute (one CPU replica here; the
+    two-device loss equality is tested in tests/test_distribution.py)."""
+    result = train(TrainConfig(**TINY, out=str(tmp_path / "run"), epochs=1, steps_per_epoch=2, sample_count=2,
+                               distribute="mirrored"))
+    assert "MirroredStrategy: 1 replicas" in capsys.readouterr().out
+    assert all(math.isfinite(values[-1]) for values in result.history.values())
+    assert (tmp_path / "run" / "generator.keras").is_file()
+
+
+def test_distribution_kind_is_checked_against_the_backend():
+    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
+        TrainConfig(**TINY, out="unused", distribute="data-parallel").resolved()
+    with pytest.raises(ValueError, match="Unknown distribution"):
+        TrainConfig(**TINY, out="unused", distribute="everywhere").resolved()
