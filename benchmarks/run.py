@@ -30,7 +30,7 @@ from benchmarks.timing import machine_info
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_NPZ = REPOSITORY.parent / "shared" / "data" / "cifar10_train_subset.npz"
 DEFAULT_RESULTS = REPOSITORY / "benchmarks" / "results"
-SECTIONS = ("peak", "flops", "train", "pipeline", "colorize", "fit")
+SECTIONS = ("peak", "flops", "train", "upsampling", "pipeline", "colorize", "fit")
 PROFILES = {
     # preset:width:batch. On CPU the paper's batch sizes with narrower networks; on a GPU the paper's networks.
     "cpu": {
@@ -79,6 +79,8 @@ def build_parser():
                         help="dtype policies: float32,mixed_bfloat16,mixed_float16 (default: the profile's)")
     parser.add_argument("--generator-steps", type=int, default=1, help="G updates per D update (default 1)")
     parser.add_argument("--no-reference", action="store_true", help="skip the tutorial-style reference step")
+    parser.add_argument("--steps-revision", metavar="REV",
+                        help="A/B: also time kcolor with the train step of git revision REV, interleaved")
     parser.add_argument("--xla-cost", action="store_true", default=True,
                         help=argparse.SUPPRESS)  # JAX: XLA's own FLOP count of the step (always on)
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (default 5)")
@@ -103,6 +105,7 @@ def build_parser():
     parser.add_argument("--in-process", action="store_true",
                         help="measure in this process with its Keras backend only (quick runs and tests)")
     parser.add_argument("--timeout", type=int, default=6 * 3600, help="seconds per worker process")
+    parser.add_argument("--report", metavar="JSON", help="only print the tables of an earlier run's JSON")
     return parser
 
 
@@ -154,6 +157,9 @@ def train_configs(args, backend):
             for precision in args.precisions:
                 configs.append(dict(base, implementation="kcolor", xla=xla, precision=precision,
                                     xla_cost=backend == "jax" and precision == args.precisions[0]))
+                if args.steps_revision:
+                    configs.append(dict(base, implementation=f"kcolor@{args.steps_revision}", xla=xla,
+                                        precision=precision, steps_revision=args.steps_revision))
     return configs
 
 
@@ -183,7 +189,7 @@ def add_derived(results):
         dtype = "bfloat16" if "bfloat16" in row["precision"] else "float32"
         peak = peaks.get(dtype)
         row["peak_gflops_per_second"] = peak
-        row["utilisation"] = row["gflops_per_second"] / peak if peak else None
+        row["utilisation"] = row["gflops_per_second"] / peak if peak and row["gflops_per_second"] else None
     fastest = {}
     for row in train:
         if row["implementation"] == "kcolor":
@@ -242,23 +248,34 @@ def format_tables(results):
         rows = []
         for r in results["train"]:
             if "error" in r:
-                rows.append([r.get("backend"), "error", "", "", "", "", "", "", "", "", "", "", ""])
+                rows.append([r.get("backend"), "error"] + [""] * 12)
                 continue
             rows.append([
                 r["backend"], r["implementation"], r["preset"], r["width"], r["batch"],
                 "on" if r["xla"] else "off", r["precision"], _rate(r["images_per_second"]),
-                _number(_median(r["step_seconds"]), "{:.3f}"), f"{r['flops_per_image'] / 1e9:.3f}",
-                f"{r['gflops_per_second']:.1f}", _number(r.get("utilisation"), "{:.0%}"),
-                _number(r.get("ratio_to_reference"), "{:.2f}x"),
+                _number(_median(r["step_seconds"]), "{:.3f}"),
+                _number(r["flops_per_image"] and r["flops_per_image"] / 1e9, "{:.3f}"),
+                _number(r["gflops_per_second"], "{:.1f}"), _number(r.get("utilisation"), "{:.0%}"),
+                _number(r.get("ratio_to_reference"), "{:.2f}x"), f"{r['compile_s']:.1f}",
             ])
         out.append(markdown_table(
             ["backend", "step", "preset", "width", "batch", "XLA", "precision", "images/s", "s/step",
-             "GFLOP/img", "GFLOP/s", "util.", "vs reference"], rows))
+             "GFLOP/img", "GFLOP/s", "util.", "vs reference", "1st step s"], rows))
         costs = [r for r in results["train"] if r.get("xla_cost_flops_per_image")]
         if costs:
             out.append("\nXLA's cost analysis of the compiled JAX step vs the analytic count (GFLOP per image): "
                        + "; ".join(f"{r['preset']}@{r['width']}: XLA {r['xla_cost_flops_per_image'] / 1e9:.3f}, "
                                    f"analytic {r['flops_per_image'] / 1e9:.3f}" for r in costs))
+    if results.get("upsampling"):
+        out.append("\n### Generator upsampling: Conv2DTranspose as Keras runs it vs an exact sub-pixel rewrite "
+                   "(forward + backward of all 4x4 stride-2 layers, s per batch)\n")
+        out.append(markdown_table(
+            ["backend", "preset", "width", "batch", "XLA", "layers", "GFLOP", "Keras conv_transpose s",
+             "sub-pixel s", "speed-up", "max rel. difference"],
+            [[r["backend"], r["preset"], r["width"], r["batch"], "on" if r["xla"] else "off", r["layers"],
+              f"{r['useful_gflop']:.1f}", f"{r['native_s']:.3f}", f"{r['subpixel_s']:.3f}", f"{r['speedup']:.2f}x",
+              f"{r['max_relative_difference']:.1e}"]
+             for r in results["upsampling"] if "error" not in r]))
     if results.get("pipeline"):
         out.append("\n### Input pipeline (uint8 batches, decoded and augmented; images/s)\n")
         out.append(markdown_table(
@@ -302,6 +319,9 @@ def _fastest_kcolor(results, backend, preset, width, batch):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.report:
+        print(format_tables(json.loads(Path(args.report).read_text())))
+        return 0
     profile = PROFILES[args.profile]
     args.configs = args.configs or parse_configs(profile["configs"])
     args.precisions = args.precisions or _csv(profile["precisions"])
@@ -331,6 +351,10 @@ def main(argv=None):
         if "train" in args.sections:
             tasks.append({"kind": "train", "configs": train_configs(args, backend), "repeats": args.repeats,
                           "steps": args.steps, "warmup": args.warmup})
+        if "upsampling" in args.sections:
+            xla_settings = [True] if backend == "jax" else [setting == "on" for setting in args.xla]
+            tasks.append({"kind": "upsampling", "configs": args.configs, "xla": xla_settings,
+                          "repeats": args.repeats})
         print(f"[{backend}] measuring: {', '.join(task['kind'] for task in tasks)}", file=sys.stderr, flush=True)
         # One process per backend for peak and train: the same warm process, measured back to back.
         info, *rest = run_tasks_in_one(tasks, backend, **run)

@@ -133,11 +133,41 @@ def xla_cost_flops(gan, images):
     return float(cost["flops"]) if cost and "flops" in cost else None
 
 
+def load_steps_revision(revision):
+    """The active backend's `kcolor/gan/<backend>_steps.py` as it was at git `revision`, as a module."""
+    import subprocess
+    import types
+
+    path = f"kcolor/gan/{_backend()}_steps.py"
+    repository = Path(__file__).resolve().parent.parent
+    source = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=repository, capture_output=True, text=True,
+                            check=True).stdout
+    module = types.ModuleType(f"steps_at_{revision}")
+    exec(compile(source, f"{revision}:{path}", "exec"), module.__dict__)  # noqa: S102 - our own history
+    return module
+
+
+def _gan_with_steps(generator, discriminator, revision):
+    """A `ColorizationGAN`, whose train step is the one of git `revision` when given (for A/B runs)."""
+    from kcolor.gan import ColorizationGAN
+
+    if not revision:
+        return ColorizationGAN(generator, discriminator)
+    steps = load_steps_revision(revision)
+
+    class GANAtRevision(ColorizationGAN):
+        def train_step(self, *args):
+            return steps.train_step(self, *args)
+
+    return GANAtRevision(generator, discriminator)
+
+
 def prepare_train(config):
     """Builds one train-step configuration; returns its result row and a function that runs one step.
 
     `config`: implementation (`kcolor` / `reference`), preset, width, batch, xla, precision, generator_steps,
-    and optionally `xla_cost` (JAX: also report XLA's FLOP count of the compiled step).
+    and optionally `xla_cost` (JAX: also report XLA's FLOP count of the compiled step) and `steps_revision`
+    (a git revision whose train step kcolor runs instead of the working tree's).
     """
     import keras
 
@@ -153,6 +183,8 @@ def prepare_train(config):
     row = dict(config, image_size=image_size, backend=_backend())
     flops = _flops(preset, width, image_size, generator_steps)
     row["flops_per_image"] = flops["reference_step_flops" if implementation == "reference" else "kcolor_step_flops"]
+    if config.get("steps_revision"):
+        row["flops_per_image"] = None  # another revision's step: its arithmetic is not counted here
 
     if implementation == "reference":
         import tensorflow as tf
@@ -166,9 +198,7 @@ def prepare_train(config):
             return float(trainer.train_step(batch_tensor)["g_loss"])
 
     else:
-        from kcolor.gan import ColorizationGAN
-
-        gan = ColorizationGAN(generator, discriminator)
+        gan = _gan_with_steps(generator, discriminator, config.get("steps_revision"))
         gan.compile(jit_compile=config["xla"], generator_steps=generator_steps)
         if config.get("xla_cost") and _backend() == "jax":
             row["xla_cost_flops_per_image"] = (xla_cost_flops(gan, images) or 0.0) / batch or None
@@ -206,7 +236,8 @@ def measure_train_group(configs, repeats, steps, warmup):
         batch = row["batch"]
         row["images_per_second"] = summarize([steps * batch / value for value in elapsed])
         row["step_seconds"] = summarize([value / steps for value in elapsed])
-        row["gflops_per_second"] = row["images_per_second"]["median"] * row["flops_per_image"] / 1e9
+        flops = row["flops_per_image"]
+        row["gflops_per_second"] = None if flops is None else row["images_per_second"]["median"] * flops / 1e9
         row["steps"], row["repeats"], row["warmup"] = steps, repeats, warmup
         rows.append(row)
     return rows
@@ -221,6 +252,115 @@ def measure_train(configs, repeats, steps, warmup):
     for group in groups.values():
         rows.extend(measure_train_group(group, repeats, steps, warmup))
     return rows
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Upsampling: the generator's stride-2 transposed convolutions, as Keras computes them and as a sub-pixel
+# convolution (an exact rewrite: one 3x3 convolution to 4x the channels, then depth-to-space).
+
+# For output phase p (even/odd row or column), the 4x4 kernel tap that input offset d (-1, 0, +1) meets.
+_SUBPIXEL_TAPS = ({-1: 3, 0: 1}, {0: 2, 1: 0})
+
+
+def subpixel_kernel(kernel):
+    """The 3x3 kernel `(3, 3, in, 4 * out)` of a 4x4 stride-2 'same' transposed kernel `(4, 4, out, in)`."""
+    from keras import ops
+
+    _, _, out_channels, in_channels = kernel.shape
+    zeros = ops.zeros((in_channels, out_channels), kernel.dtype)
+    rows = []
+    for dy in (-1, 0, 1):
+        columns = []
+        for dx in (-1, 0, 1):
+            phases = []
+            for py in (0, 1):
+                for px in (0, 1):
+                    ky, kx = _SUBPIXEL_TAPS[py].get(dy), _SUBPIXEL_TAPS[px].get(dx)
+                    phases.append(zeros if ky is None or kx is None else ops.transpose(kernel[ky, kx]))
+            columns.append(ops.concatenate([ops.expand_dims(phase, 1) for phase in phases], axis=1))  # (in, 4, out)
+        rows.append(ops.stack(columns))
+    return ops.reshape(ops.stack(rows), (3, 3, in_channels, 4 * out_channels))
+
+
+def subpixel_upsample(inputs, kernel):
+    """`conv_transpose(inputs, kernel, strides=2, padding="same")` for a 4x4 kernel, as a sub-pixel conv."""
+    from keras import ops
+
+    batch, height, width, _ = inputs.shape
+    out_channels = kernel.shape[2]
+    outputs = ops.conv(inputs, subpixel_kernel(kernel), strides=1, padding="same")
+    outputs = ops.reshape(outputs, (batch, height, width, 2, 2, out_channels))
+    outputs = ops.transpose(outputs, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(outputs, (batch, 2 * height, 2 * width, out_channels))
+
+
+def _native_upsample(inputs, kernel):
+    from keras import ops
+
+    return ops.conv_transpose(inputs, kernel, strides=2, padding="same")
+
+
+def _compiled_forward_backward(function, xla):
+    """A compiled function returning `(function(x, k), d sum(y^2) / d(x, k))` in the active backend."""
+    if _backend() == "jax":
+        import jax
+
+        def loss(x, k):
+            y = function(x, k)
+            return (y * y).sum(), y
+
+        return jax.jit(lambda x, k: jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(x, k))
+    import tensorflow as tf
+
+    def forward_backward(x, k):
+        with tf.GradientTape() as tape:
+            tape.watch([x, k])
+            y = function(x, k)
+            loss = tf.reduce_sum(y * y)
+        return (loss, y), tape.gradient(loss, [x, k])
+
+    return tf.function(forward_backward, jit_compile=xla)
+
+
+def measure_upsampling(preset, width, batch, xla, repeats):
+    """Forward + backward time of every transposed convolution of the preset's generator, both ways."""
+    from keras import ops
+
+    from benchmarks.flops import build_fixed, conv_macs
+
+    generator, _ = build_fixed(preset, width, generator_image_size(preset))
+    rng = np.random.default_rng(0)
+    layers = [layer for layer in generator.layers if layer.__class__.__name__ == "Conv2DTranspose"
+              and tuple(layer.kernel.shape[:2]) == (4, 4) and tuple(layer.strides) == (2, 2)]
+    totals = {"native": [], "subpixel": []}
+    difference, macs = 0.0, 0
+    for layer in layers:
+        inputs = ops.convert_to_tensor(rng.standard_normal((batch, *layer.input.shape[1:])).astype("float32"))
+        kernel = ops.convert_to_tensor(rng.standard_normal(tuple(layer.kernel.shape)).astype("float32") * 0.05)
+        macs += conv_macs(layer) * batch
+        outputs = {}
+        for name, function in (("native", _native_upsample), ("subpixel", subpixel_upsample)):
+            step = _compiled_forward_backward(function, xla)
+
+            def run_once(step=step, name=name):
+                (_, y), gradients = step(inputs, kernel)
+                outputs[name] = ops.convert_to_numpy(y)
+                [ops.convert_to_numpy(gradient) for gradient in gradients]
+
+            _, seconds = measure_rate(run_once, 1, repeats, warmup=1)
+            totals[name].append(seconds["median"])
+        scale = float(np.abs(outputs["native"]).max()) or 1.0
+        difference = max(difference, float(np.abs(outputs["native"] - outputs["subpixel"]).max()) / scale)
+    native, subpixel = sum(totals["native"]), sum(totals["subpixel"])
+    return {"backend": _backend(), "preset": preset, "width": width, "batch": batch, "xla": xla,
+            "layers": len(layers), "useful_gflop": 2 * 3 * macs / 1e9, "native_s": native, "subpixel_s": subpixel,
+            "speedup": native / subpixel, "max_relative_difference": difference}
+
+
+def generator_image_size(preset):
+    from kcolor.models import get_preset
+
+    return get_preset(preset).image_size
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -407,6 +547,9 @@ def run_task(task):
                     row = measure_pipeline(name, spec, cache, image_size, batch, task["batches"], task["repeats"])
                     rows.append(dict(row, data=origin))
         return rows
+    if kind == "upsampling":
+        return [measure_upsampling(preset, width, batch, xla, task["repeats"])
+                for preset, width, batch in task["configs"] for xla in task["xla"]]
     if kind == "colorize":
         return measure_colorize(task["preset"], task["width"], task["megapixels"], task["render_size"], task["repeats"])
     if kind == "fit":

@@ -15,7 +15,7 @@ from benchmarks import flops  # noqa: E402
 from benchmarks.run import main  # noqa: E402
 
 TINY = [
-    "--in-process", "--sections", "peak,flops,train,pipeline,colorize,fit",
+    "--in-process", "--sections", "peak,flops,train,upsampling,pipeline,colorize,fit",
     "--configs", "nazeri-cifar:0.0625:4", "--xla", "off", "--precisions", "float32",
     "--repeats", "2", "--steps", "1", "--warmup", "0", "--matmul-size", "128",
     "--pipeline-sources", "npz,folder", "--pipeline-batches", "1", "--pipeline-images", "8", "--npz", "",
@@ -31,8 +31,8 @@ def test_harness_runs_and_writes_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| reference |" in printed and "vs reference" in printed
 
-    assert {"command", "machine", "settings", "versions", "peak", "flops", "train", "pipeline", "colorize",
-            "fit"} <= set(results)
+    assert {"command", "machine", "settings", "versions", "peak", "flops", "train", "upsampling", "pipeline",
+            "colorize", "fit"} <= set(results)
     assert {"cpu", "logical_cpus", "memory_gib", "date"} <= set(results["machine"])
     assert {row["dtype"] for row in results["peak"]} == {"float32", "bfloat16"}
 
@@ -45,6 +45,10 @@ def test_harness_runs_and_writes_json(tmp_path, capsys):
         assert row["finite"]
     assert train["reference"]["ratio_to_reference"] == 1.0
     assert train["kcolor"]["flops_per_image"] > train["reference"]["flops_per_image"]
+
+    (upsampling,) = results["upsampling"]
+    assert upsampling["layers"] == 4 and upsampling["native_s"] > 0 and upsampling["subpixel_s"] > 0
+    assert upsampling["max_relative_difference"] < 1e-4  # the sub-pixel rewrite computes the same function
 
     assert {row["source"] for row in results["pipeline"]} == {"npz", "folder"}
     for row in results["pipeline"]:
