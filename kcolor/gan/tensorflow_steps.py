@@ -14,13 +14,26 @@ Under a `tf.distribute` strategy (`MirroredStrategy`, `MultiWorkerMirroredStrate
 replica on its share of the global batch, and the optimizers *sum* the replicas' gradients; every loss is
 therefore divided by the number of replicas before differentiation, so that the update is the gradient of
 the loss averaged over the global batch. Logged values are the replicas' unscaled losses (the trackers
-average them across replicas).
+average them across replicas); across several workers they travel with shape (1,) (`_for_keras_reduction`).
 """
 
 import tensorflow as tf
 
 from kcolor.color import rgb_to_model_inputs
 from kcolor.gan.losses import discriminator_accuracy, discriminator_loss, generator_loss
+
+
+def _for_keras_reduction(logs):
+    """The step's logs, shaped for Keras's cross-worker reduction.
+
+    Under a multi-worker `MultiWorkerMirroredStrategy`, Keras 3 averages every logged value over the workers with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars ("Invalid reduction dimension 0 for input
+    with 0 dimensions", tensorflow/tensorflow#72388). Shape `(1,)` values come out of that reduction as scalars.
+    """
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+        return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
 
 
 def _scaled(optimizer, loss):
@@ -69,11 +82,11 @@ def train_step(gan, data):
     values["g_loss"], values["g_l1"] = g_loss, l1
     if not gan.l1_only:
         values["g_adversarial"] = adversarial
-    return gan.update_trackers(values)
+    return _for_keras_reduction(gan.update_trackers(values))
 
 
 def test_step(gan, data):
     images = gan.images_from_data(data)
     lightness, true_ab = rgb_to_model_inputs(images)
     predicted_ab = gan.generator(lightness, training=False)
-    return gan.update_trackers(gan.test_values(images, predicted_ab, lightness, true_ab))
+    return _for_keras_reduction(gan.update_trackers(gan.test_values(images, predicted_ab, lightness, true_ab)))
