@@ -14,6 +14,8 @@ truth rows. Use `KERAS_BACKEND=jax` for speed on a CPU or a GPU.
 """
 
 import argparse
+import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -37,6 +39,30 @@ def train_pair(data, epochs, out, width_multiplier=0.25):
         start = time.time()
         result = train(config)
         print(kind, "train s", round(time.time() - start), {k: round(v[-1], 4) for k, v in result.history.items()})
+
+
+def parse_settings(pairs):
+    """`["generator_steps=2", "discriminator_learning_rate=3e-5"]` -> TrainConfig keyword arguments."""
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    settings = {}
+    for pair in pairs:
+        name, separator, text = pair.partition("=")
+        if not separator or name not in fields:
+            raise SystemExit(f"--set takes NAME=VALUE with NAME a TrainConfig field, got {pair!r}")
+        try:
+            settings[name] = json.loads(text)  # numbers, true/false
+        except ValueError:
+            settings[name] = text  # e.g. mixed_precision=bfloat16
+    return settings
+
+
+def train_run(data, epochs, out, settings, width_multiplier=0.25):
+    """One run of `kcolor.training.train` with the default recipe changed by `settings` (TrainConfig fields)."""
+    config = TrainConfig(out=out, dataset=data, preset="nazeri-cifar", width_multiplier=width_multiplier,
+                         epochs=epochs, batch_size=128, verbose=0, **settings)
+    start = time.time()
+    result = train(config)
+    print(out, "train s", round(time.time() - start), {k: round(v[-1], 4) for k, v in result.history.items()})
 
 
 def train_nogan(data, init, epochs, out, width_multiplier=0.25, discriminator_learning_rate=2e-4, seed=0):
@@ -79,9 +105,11 @@ def main(argv=None):
     pair = commands.add_parser("pair", help="train the L1-only U-Net and the GAN")
     nogan = commands.add_parser("nogan", help="adversarial fine-tuning of a trained generator")
     scoring = commands.add_parser("score", help="score generators with gray and ground-truth rows")
-    for command in (pair, nogan, scoring):
+    single = commands.add_parser("train", help="one run with changed TrainConfig settings")
+    single.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a TrainConfig field")
+    for command in (pair, nogan, scoring, single):
         command.add_argument("--data", required=True, help="dataset spec, e.g. npz:PATH")
-    for command in (pair, nogan):
+    for command in (pair, nogan, single):
         command.add_argument("--epochs", type=int, default=15)
         command.add_argument("--out", required=True, help="output prefix")
     nogan.add_argument("--init", required=True, help="run folder or .keras file of the starting generator")
@@ -91,6 +119,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "pair":
         train_pair(args.data, args.epochs, args.out)
+    elif args.command == "train":
+        train_run(args.data, args.epochs, args.out, parse_settings(args.set))
     elif args.command == "nogan":
         train_nogan(args.data, args.init, args.epochs, args.out, discriminator_learning_rate=args.discriminator_learning_rate)
     else:

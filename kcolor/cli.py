@@ -78,7 +78,8 @@ def _add_train_parser(subparsers):
                         "multi-worker (TensorFlow), data-parallel (JAX), auto; --batch-size is the global batch")
     parser.add_argument("--mixed-precision", nargs="?", const="auto", default="off",
                         choices=["off", "auto", "bfloat16", "float16"],
-                        help="mixed precision; bare flag: float16 on a GPU, bfloat16 otherwise")
+                        help="mixed precision; bare flag (auto): float16 on a GPU, bfloat16 on a CPU that has it natively "
+                        "(avx512_bf16 / amx_bf16), else off")
     parser.add_argument("--generator-steps", type=_positive_int, default=1,
                         help="generator updates per discriminator update (the paper's code: 2)")
     parser.add_argument("--l1-weight", type=_non_negative_float, default=100.0,
@@ -87,7 +88,11 @@ def _add_train_parser(subparsers):
     parser.add_argument("--seed", type=_non_negative_int, default=0,
                         help="fixes the initial weights, dropout, data order and crops (default 0)")
     parser.add_argument("--data-dir", help="TFDS data folder (default: the project's data/)")
-    parser.add_argument("--no-jit", action="store_true", help="do not XLA-compile the train step")
+    parser.add_argument("--jit", dest="jit_compile", action="store_const", const=True, default="auto",
+                        help="XLA-compile the train step (default: on for JAX and for TensorFlow with a GPU, off "
+                        "for TensorFlow on a CPU, where XLA is slower)")
+    parser.add_argument("--no-jit", dest="jit_compile", action="store_const", const=False,
+                        help="do not XLA-compile the train step")
     parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                         help="progress output: 0 none, 1 progress bar (default), 2 one line per epoch")
     parser.set_defaults(run=_run_train)
@@ -101,8 +106,6 @@ def _config_fields(args, destinations):
         value = getattr(args, destination)
         if destination == "learning_rate":
             fields["generator_learning_rate"] = fields["discriminator_learning_rate"] = value
-        elif destination == "no_jit":
-            fields["jit_compile"] = not value
         elif destination not in ("command", "run", "argv"):
             fields[destination] = value
     return fields

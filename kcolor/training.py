@@ -81,8 +81,10 @@ class TrainConfig:
         l1_weight: lambda of the L1 term.
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
-        mixed_precision: `off`, `bfloat16`, `float16` or `auto` (float16 on a GPU, else bfloat16).
-        jit_compile: XLA-compile the train step.
+        mixed_precision: `off`, `bfloat16`, `float16` or `auto` (float16 on a GPU, bfloat16
+            on a CPU with native bfloat16, else off: `kcolor.devices.default_mixed_precision_policy`).
+        jit_compile: XLA-compile the train step: `True`, `False` or `"auto"` (on for JAX and for TensorFlow
+            with a GPU, off for TensorFlow on a CPU, where XLA is slower; `kcolor.devices.default_jit_compile`).
         seed: Seeds weights, dropout, data order and augmentation.
         resume: Continue from the run folder's checkpoint (start afresh when it has none).
         data_dir: TFDS data folder.
@@ -111,7 +113,7 @@ class TrainConfig:
     label_smoothing: float = 0.9
     generator_steps: int = 1
     mixed_precision: str = "off"
-    jit_compile: bool = True
+    jit_compile: bool | str = "auto"
     seed: int = 0
     resume: bool = False
     data_dir: str = None
@@ -142,6 +144,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive number, got {getattr(config, name)}.")
         if not 0 <= config.l1_weight < float("inf"):
             raise ValueError(f"l1_weight must be zero or a positive number, got {config.l1_weight}.")
+        if config.jit_compile not in (True, False, "auto"):
+            raise ValueError(f'jit_compile must be true, false or "auto", got {config.jit_compile!r}.')
         resolve_kind(config.distribute)  # an unknown kind, or one this backend cannot run, fails here
         if config.mixed_precision not in (*MIXED_PRECISION_POLICIES, "auto"):
             raise ValueError(
@@ -173,9 +177,9 @@ class TrainResult:
 
 def _dtype_policy(mixed_precision):
     if mixed_precision == "auto":
-        from kcolor.devices import has_gpu
+        from kcolor.devices import default_mixed_precision_policy
 
-        return "mixed_float16" if has_gpu() else "mixed_bfloat16"
+        return default_mixed_precision_policy()
     return MIXED_PRECISION_POLICIES[mixed_precision]
 
 

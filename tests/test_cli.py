@@ -127,3 +127,11 @@ def test_bad_option_values_are_usage_errors(options, message, capsys):
     with pytest.raises(SystemExit) as exit_status:
         cli.main(["train", *options])
     assert exit_status.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, expected", [([], "auto"), (["--jit"], True), (["--no-jit"], False)])
+def test_jit_flags(flags, expected):
+    argv = ["train", *flags]
+    args = cli.build_parser().parse_args(argv)
+    args.argv = argv
+    assert cli._train_config(args).jit_compile == expected

@@ -151,3 +151,48 @@ def test_global_batch_must_split_evenly():
     check_global_batch_size(129, ThreeReplicas())
     with pytest.raises(ValueError, match="multiple of the 3 replicas"):
         check_global_batch_size(128, ThreeReplicas())
+
+
+# One worker of a two-worker `kcolor train --distribute multi-worker` run on localhost (TF_CONFIG says which).
+WORKER = """
+import json, sys
+from kcolor.training import TrainConfig, train
+result = train(TrainConfig(out=sys.argv[1], dataset="sample", width_multiplier=0.125, image_size=16, batch_size=8,
+                           epochs=1, steps_per_epoch=2, verbose=0, distribute="multi-worker"))
+print("HISTORY", json.dumps(result.history))
+"""
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def test_multi_worker_training_on_two_local_workers(tmp_path):
+    """Two TensorFlow workers train one model in lockstep (their logged losses are identical).
+
+    Before `ColorizationGAN` skipped Keras's symbolic build, `fit` failed here: Keras averaged a uint8 batch
+    across the workers to trace the model.
+    """
+    cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
+    processes = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=tf_config)
+        processes.append(subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path / f"worker{index}")], env=env,
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    histories = []
+    try:
+        for process in processes:
+            output, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, output[-3000:]
+            histories.append(json.loads(output.split("HISTORY", 1)[1]))
+    finally:
+        for process in processes:
+            process.kill()
+    assert histories[0] == histories[1]
+    assert set(histories[0]) >= {"d_loss", "g_loss", "g_l1", "val_psnr"}
+    assert all(value == value and abs(value) < 1e6 for values in histories[0].values() for value in values)

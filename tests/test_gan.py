@@ -221,3 +221,12 @@ def test_psnr():
     noisy = np.clip(image + 0.1, 0, 1)
     mse = ((noisy - image) ** 2).reshape(2, -1).mean(axis=1)
     assert float(psnr(image, noisy)) == pytest.approx(np.mean(-10 * np.log10(mse)), rel=1e-4)
+
+
+def test_jit_compile_auto_follows_the_hardware():
+    from kcolor.devices import default_jit_compile
+
+    assert make_gan(jit_compile="auto").jit_compile is default_jit_compile()
+    assert make_gan(jit_compile=True).jit_compile is True
+    with pytest.raises(ValueError, match='True, False or "auto"'):
+        make_gan(jit_compile="yes")

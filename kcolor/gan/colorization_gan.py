@@ -93,7 +93,7 @@ class ColorizationGAN(keras.Model):
         l1_weight=100.0,
         label_smoothing=0.9,
         generator_steps=1,
-        jit_compile=True,
+        jit_compile="auto",
         **kwargs,
     ):
         """Configures the two optimizers and the loss.
@@ -104,7 +104,9 @@ class ColorizationGAN(keras.Model):
             l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
             label_smoothing: Target for real patches in D's loss (one-sided smoothing; 1.0 disables it).
             generator_steps: Generator updates per discriminator update (the paper's code uses 2).
-            jit_compile: Compile the train step with XLA (default on).
+            jit_compile: Compile the train step with XLA: `True`, `False` or `"auto"` (default): on for JAX and
+                for TensorFlow with an accelerator, off for TensorFlow on a CPU, where XLA is slower
+                (`kcolor.devices.default_jit_compile`).
             **kwargs: Passed to `keras.Model.compile` (e.g. `steps_per_execution`, `run_eagerly`).
         """
         _backend_steps()  # fail early, with a clear message, on an unsupported backend
@@ -114,6 +116,12 @@ class ColorizationGAN(keras.Model):
             raise ValueError(f"label_smoothing is the real target in (0, 1], got {label_smoothing}.")
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be non-negative, got {l1_weight}.")
+        if jit_compile == "auto":
+            from kcolor.devices import default_jit_compile
+
+            jit_compile = default_jit_compile()
+        elif jit_compile not in (True, False):
+            raise ValueError(f'jit_compile must be True, False or "auto", got {jit_compile!r}.')
         generator_optimizer = self._prepare_optimizer(generator_optimizer, self.generator)
         if not self.l1_only:
             discriminator_optimizer = self._prepare_optimizer(discriminator_optimizer, self.discriminator)
@@ -194,6 +202,16 @@ class ColorizationGAN(keras.Model):
         lightness = gray_to_model_input(inputs)
         ab = self.generator(lightness, training=training)
         return model_outputs_to_rgb(lightness, ab)
+
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        """Skips Keras's symbolic build before `fit` / `evaluate`: there is nothing left to build.
+
+        Both networks are built when created and `compile` builds the optimizers; the model has no compiled loss
+        or metrics. Under a `tf.distribute` strategy Keras would otherwise fetch a batch and average it across
+        replicas to trace the model, and a multi-worker strategy's collective all-reduce has no uint8 kernel
+        (our batches are uint8 images).
+        """
+        return
 
     def train_step(self, *args):
         return _backend_steps().train_step(self, *args)
