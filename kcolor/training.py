@@ -81,6 +81,8 @@ class TrainConfig:
         l1_weight: lambda of the L1 term.
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
+        l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the
+            adversarial term switches on (`ColorizationGAN.compile`'s `l1_warmup_steps`).
         mixed_precision: `off`, `bfloat16`, `float16` or `auto` (float16 on a GPU, bfloat16
             on a CPU with native bfloat16, else off: `kcolor.devices.default_mixed_precision_policy`).
         jit_compile: XLA-compile the train step: `True`, `False` or `"auto"` (on for JAX and for TensorFlow
@@ -112,6 +114,7 @@ class TrainConfig:
     l1_weight: float = 100.0
     label_smoothing: float = 0.9
     generator_steps: int = 1
+    l1_warmup_epochs: int = 0
     mixed_precision: str = "off"
     jit_compile: bool | str = "auto"
     seed: int = 0
@@ -132,7 +135,9 @@ class TrainConfig:
             batch_size=self.batch_size or preset.batch_size,
         )
         check_image_size(config.image_size, config.image_size, preset)
-        minimums = {"epochs": 0, "batch_size": 1, "generator_steps": 1, "checkpoint_every": 0, "seed": 0}
+        minimums = {
+            "epochs": 0, "batch_size": 1, "generator_steps": 1, "l1_warmup_epochs": 0, "checkpoint_every": 0, "seed": 0,
+        }  # fmt: skip
         for name, minimum in minimums.items():
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -183,8 +188,13 @@ def _dtype_policy(mixed_precision):
     return MIXED_PRECISION_POLICIES[mixed_precision]
 
 
-def build_gan(config):
-    """The compiled `ColorizationGAN` (or L1-only U-Net) that `config` describes."""
+def build_gan(config, steps_per_epoch=None):
+    """The compiled `ColorizationGAN` (or L1-only U-Net) that `config` describes.
+
+    `steps_per_epoch` converts `config.l1_warmup_epochs` into steps; it is needed only when that is set.
+    """
+    if config.l1_warmup_epochs and not config.l1_only and not steps_per_epoch:
+        raise ValueError("build_gan needs steps_per_epoch to schedule config.l1_warmup_epochs.")
     generator = build_generator(config.preset, width_multiplier=config.width_multiplier)
     discriminator = (
         None if config.l1_only else build_discriminator(config.preset, width_multiplier=config.width_multiplier)
@@ -196,6 +206,7 @@ def build_gan(config):
         l1_weight=config.l1_weight,
         label_smoothing=config.label_smoothing,
         generator_steps=config.generator_steps,
+        l1_warmup_steps=config.l1_warmup_epochs * (steps_per_epoch or 0),
         jit_compile=config.jit_compile,
     )
     return gan
@@ -390,7 +401,7 @@ def _train_in(run_dir, config):
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_dtype_policy(config.mixed_precision))
     try:
-        gan = build_gan(config)
+        gan = build_gan(config, steps_per_epoch)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     result.gan = gan

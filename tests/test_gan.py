@@ -78,6 +78,40 @@ def test_fit_on_jax_without_tensorflow_installed(run_python):
     assert result.stdout.strip().splitlines()[-1] == "False"  # TensorFlow was never imported
 
 
+# During an L1-only warm-up the generator follows exactly the L1-only U-Net's updates; afterwards it does not.
+WARMUP_CHECK = """
+import numpy as np, keras
+from kcolor.gan import ColorizationGAN
+from kcolor.models import build_discriminator, build_generator
+images = np.random.default_rng(1).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+
+def trained_generator(with_discriminator, steps):
+    keras.utils.set_random_seed(0)
+    generator = build_generator(width_multiplier=0.125)
+    discriminator = build_discriminator(width_multiplier=0.125) if with_discriminator else None
+    gan = ColorizationGAN(generator, discriminator)
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), l1_warmup_steps=2, jit_compile=False)
+    history = gan.fit(images[: 8 * steps], batch_size=8, epochs=1, shuffle=False, verbose=0)
+    return generator.get_weights(), history.history
+
+def largest_difference(first, second):
+    return max(float(np.abs(a - b).max()) for a, b in zip(first, second))
+
+warm, history = trained_generator(True, 2)
+assert history["g_adversarial"][0] > 0 and history["d_loss"][0] > 0  # D trained and judged G all along
+assert largest_difference(warm, trained_generator(False, 2)[0]) < 1e-5
+assert largest_difference(trained_generator(True, 3)[0], trained_generator(False, 3)[0]) > 1e-4
+"""
+
+
+def test_l1_warmup_on_tensorflow():
+    exec(WARMUP_CHECK, {})
+
+
+def test_l1_warmup_on_jax(run_python):
+    run_python(WARMUP_CHECK, backend="jax", block_tensorflow=True)
+
+
 def test_mixed_precision_on_jax(run_python):
     code = """
     import math, numpy as np, keras

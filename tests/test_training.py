@@ -139,11 +139,21 @@ def test_batch_larger_than_the_dataset_fails_fast_with_advice(tmp_path, photos):
         (dict(seed=-3), "seed must be"),
         (dict(checkpoint_every=-1), "checkpoint_every"),
         (dict(mixed_precision="fp8"), "mixed_precision must be one of"),
+        (dict(l1_warmup_epochs=-1), "l1_warmup_epochs must be"),
+        (dict(jit_compile="sometimes"), "jit_compile must be"),
     ],
 )
 def test_invalid_options_are_refused_with_advice(options, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**options).resolved()
+
+
+def test_l1_warmup_epochs_become_steps_of_the_compiled_gan():
+    config = TrainConfig(**TINY, l1_warmup_epochs=2).resolved()
+    assert build_gan(config, steps_per_epoch=5).l1_warmup_steps == 10
+    assert build_gan(TrainConfig(**TINY).resolved()).l1_warmup_steps == 0
+    with pytest.raises(ValueError, match="needs steps_per_epoch"):
+        build_gan(config)
 
 
 def write_fake_checkpoint(run_dir, epoch, config):

@@ -93,6 +93,7 @@ class ColorizationGAN(keras.Model):
         l1_weight=100.0,
         label_smoothing=0.9,
         generator_steps=1,
+        l1_warmup_steps=0,
         jit_compile="auto",
         **kwargs,
     ):
@@ -104,6 +105,10 @@ class ColorizationGAN(keras.Model):
             l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
             label_smoothing: Target for real patches in D's loss (one-sided smoothing; 1.0 disables it).
             generator_steps: Generator updates per discriminator update (the paper's code uses 2).
+            l1_warmup_steps: Train steps at the start of training in which the generator learns from the L1 term
+                alone (DeOldify's "NoGAN" idea: a GAN fine-tunes a trained U-Net instead of starting from
+                noise); the discriminator trains throughout, so it is ready when the adversarial term starts.
+                Counted by the generator optimizer's iterations, so a resumed run continues the schedule.
             jit_compile: Compile the train step with XLA: `True`, `False` or `"auto"` (default): on for JAX and
                 for TensorFlow with an accelerator, off for TensorFlow on a CPU, where XLA is slower
                 (`kcolor.devices.default_jit_compile`).
@@ -112,6 +117,8 @@ class ColorizationGAN(keras.Model):
         _backend_steps()  # fail early, with a clear message, on an unsupported backend
         if generator_steps < 1:
             raise ValueError(f"generator_steps must be at least 1, got {generator_steps}.")
+        if l1_warmup_steps < 0:
+            raise ValueError(f"l1_warmup_steps must be zero or positive, got {l1_warmup_steps}.")
         if not 0.0 < label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing is the real target in (0, 1], got {label_smoothing}.")
         if l1_weight < 0:
@@ -135,6 +142,7 @@ class ColorizationGAN(keras.Model):
         self.l1_weight = float(l1_weight)
         self.label_smoothing = float(label_smoothing)
         self.generator_steps = int(generator_steps)
+        self.l1_warmup_steps = int(l1_warmup_steps)
 
     @staticmethod
     def _prepare_optimizer(optimizer, model):
@@ -182,6 +190,13 @@ class ColorizationGAN(keras.Model):
             if tracker.name in values:
                 tracker.update_state(values[tracker.name])
         return {tracker.name: tracker.result() for tracker in self.metrics if tracker.name in values}
+
+    def adversarial_weight(self, generator_iterations):
+        """Weight of the generator's adversarial term, given the generator optimizer's iterations before this
+        train step: 0 during the L1-only warm-up, then 1."""
+        if self.l1_warmup_steps == 0:
+            return 1.0
+        return ops.cast(ops.greater_equal(generator_iterations, self.l1_warmup_steps * self.generator_steps), "float32")
 
     @staticmethod
     def test_values(images, predicted_ab, lightness, true_ab):

@@ -43,6 +43,12 @@ def _scaled(optimizer, optimizer_values, loss):
         return optimizer.scale_loss(loss)
 
 
+def _iterations(optimizer, optimizer_values):
+    """`optimizer.iterations`, read from `optimizer_values`."""
+    with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, optimizer_values))):
+        return optimizer.iterations.value
+
+
 def train_step(gan, state, data):
     trainable, non_trainable, optimizer_values, metrics_values = state
     images = gan.images_from_data(data)
@@ -54,6 +60,7 @@ def train_step(gan, state, data):
     g_state = _Values(gan.non_trainable_variables, generator.non_trainable_variables, non_trainable)
     d_non_trainable = None
     values = {}
+    adversarial_weight = gan.adversarial_weight(_iterations(gan.generator_optimizer, g_optimizer_values))
 
     def generator_forward(g_trainable):
         predicted_ab, g_non_trainable = generator.stateless_call(
@@ -68,7 +75,7 @@ def train_step(gan, state, data):
             fake_logits, d_non_trainable = discriminator.stateless_call(
                 d_train.values, d_non_trainable, [lightness, predicted_ab], training=True
             )
-        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
+        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight, adversarial_weight)
         scaled = _scaled(gan.generator_optimizer, g_optimizer_values, loss)
         return scaled, (loss, adversarial, l1, d_non_trainable)
 
