@@ -146,7 +146,8 @@ class SampleGrid(keras.callbacks.Callback):
         if not all_finite(logs):  # a diverged generator draws nothing worth keeping
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        grid = sample_grid(self.images, colorize(self.model.generator, self.images))
+        with self.model.averaged_generator() as generator:
+            grid = sample_grid(self.images, colorize(generator, self.images))
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         atomic_write(path, lambda temporary: Image.fromarray(grid).save(temporary, format="PNG"))
 
@@ -154,7 +155,8 @@ class SampleGrid(keras.callbacks.Callback):
 class GeneratorSaver(keras.callbacks.Callback):
     """Saves the generator as a `.keras` file (for `kcolor colorize`) at the end of every epoch.
 
-    A generator with non-finite losses or weights never replaces the file of a good one.
+    With a moving average of the generator's weights (`ColorizationGAN.averaged_generator`), the file holds
+    the averaged weights. A generator with non-finite losses or weights never replaces the file of a good one.
     """
 
     def __init__(self, path):
@@ -162,8 +164,11 @@ class GeneratorSaver(keras.callbacks.Callback):
         self.path = Path(path)
 
     def on_epoch_end(self, epoch, logs=None):
-        if all_finite(logs) and weights_finite(self.model.generator):
-            atomic_write(self.path, self.model.generator.save)
+        if not all_finite(logs):
+            return
+        with self.model.averaged_generator() as generator:
+            if weights_finite(generator):
+                atomic_write(self.path, generator.save)
 
 
 class StepCounter(keras.callbacks.Callback):

@@ -84,6 +84,9 @@ def _add_train_parser(subparsers):
                         help="generator updates per discriminator update (the paper's code: 2)")
     parser.add_argument("--l1-warmup-epochs", type=_non_negative_int, default=0,
                         help="epochs of L1-only generator training before the adversarial loss switches on")
+    parser.add_argument("--generator-ema", type=float, default=0.0, metavar="MOMENTUM",
+                        help="keep a moving average of the generator's weights with this momentum (e.g. 0.99) and "
+                        "save it (default 0: off)")
     parser.add_argument("--l1-weight", type=_non_negative_float, default=100.0,
                         help="lambda of the L1 term (default 100)")
     parser.add_argument("--learning-rate", type=_positive_float, default=2e-4, help="Adam learning rate of G and D")

@@ -54,6 +54,7 @@ MIXED_PRECISION_POLICIES = {"off": "float32", "bfloat16": "mixed_bfloat16", "flo
 
 RESUME_FIELDS = (
     "dataset", "preset", "image_size", "width_multiplier", "batch_size", "steps_per_epoch", "l1_only", "seed",
+    "generator_ema",
 )  # fmt: skip
 """Options that a resumed run must share with the run it continues (they fix the model's shape or the data)."""
 
@@ -83,6 +84,9 @@ class TrainConfig:
         generator_steps: Generator updates per discriminator update.
         l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the
             adversarial term switches on (`ColorizationGAN.compile`'s `l1_warmup_steps`).
+        generator_ema: Momentum of an exponential moving average of the generator's weights (0: none). The
+            saved generator, the sample grids and `TrainResult.gan` use the average; the per-epoch validation
+            metrics in `history.csv` are those of the trained weights.
         mixed_precision: `off`, `bfloat16`, `float16` or `auto` (float16 on a GPU, bfloat16
             on a CPU with native bfloat16, else off: `kcolor.devices.default_mixed_precision_policy`).
         jit_compile: XLA-compile the train step: `True`, `False` or `"auto"` (on for JAX and for TensorFlow
@@ -115,6 +119,7 @@ class TrainConfig:
     label_smoothing: float = 0.9
     generator_steps: int = 1
     l1_warmup_epochs: int = 0
+    generator_ema: float = 0.0
     mixed_precision: str = "off"
     jit_compile: bool | str = "auto"
     seed: int = 0
@@ -147,6 +152,8 @@ class TrainConfig:
         for name in ("width_multiplier", "generator_learning_rate", "discriminator_learning_rate"):
             if not 0 < getattr(config, name) < float("inf"):
                 raise ValueError(f"{name} must be a positive number, got {getattr(config, name)}.")
+        if not 0 <= config.generator_ema < 1:
+            raise ValueError(f"generator_ema is a momentum in [0, 1), got {config.generator_ema}.")
         if not 0 <= config.l1_weight < float("inf"):
             raise ValueError(f"l1_weight must be zero or a positive number, got {config.l1_weight}.")
         if config.jit_compile not in (True, False, "auto"):
@@ -200,8 +207,9 @@ def build_gan(config, steps_per_epoch=None):
         None if config.l1_only else build_discriminator(config.preset, width_multiplier=config.width_multiplier)
     )
     gan = ColorizationGAN(generator, discriminator)
+    average = dict(use_ema=True, ema_momentum=config.generator_ema) if config.generator_ema else {}
     gan.compile(
-        generator_optimizer=keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1),
+        generator_optimizer=keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1, **average),
         discriminator_optimizer=keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1),
         l1_weight=config.l1_weight,
         label_smoothing=config.label_smoothing,
@@ -441,4 +449,7 @@ def _train_in(run_dir, config):
         history = gan.fit(stream, epochs=config.epochs, initial_epoch=initial_epoch, **fit)
         _merge_history(result.history, history.history)
     result.stopped_early_reason = guard.message or checkpoint.message
+    if gan.generator_average is not None and result.stopped_early_reason is None:
+        for variable, value in zip(gan.generator.trainable_variables, gan.generator_average):
+            variable.assign(value)  # the result's generator is the one saved in generator.keras
     return result

@@ -264,3 +264,20 @@ def test_jit_compile_auto_follows_the_hardware():
     assert make_gan(jit_compile=True).jit_compile is True
     with pytest.raises(ValueError, match='True, False or "auto"'):
         make_gan(jit_compile="yes")
+
+
+def test_averaged_generator_swaps_the_moving_average_in_and_back():
+    keras.utils.set_random_seed(0)
+    gan = make_gan(generator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, use_ema=True, ema_momentum=0.5))
+    gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0)
+    trained = weights(gan.generator)
+    average = [keras.ops.convert_to_numpy(value) for value in gan.generator_average]
+    variables = gan.generator.trainable_variables
+    assert len(average) == len(variables)
+    assert any(np.abs(keras.ops.convert_to_numpy(v.value) - a).max() > 0 for v, a in zip(variables, average))
+    with gan.averaged_generator() as generator:
+        assert generator is gan.generator
+        for variable, value in zip(variables, average):
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable.value), value)
+    assert not changed(trained, gan.generator)  # back to the trained weights
+    assert make_gan().generator_average is None

@@ -1,9 +1,11 @@
 """Tests of `kcolor.training` and `kcolor.training_data`: the resumable data stream, option checks, resuming
 rules, the run-folder lock, out-of-memory and non-finite-loss handling (in-process, tiny models)."""
 
+import dataclasses
 import json
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -141,6 +143,7 @@ def test_batch_larger_than_the_dataset_fails_fast_with_advice(tmp_path, photos):
         (dict(mixed_precision="fp8"), "mixed_precision must be one of"),
         (dict(l1_warmup_epochs=-1), "l1_warmup_epochs must be"),
         (dict(jit_compile="sometimes"), "jit_compile must be"),
+        (dict(generator_ema=1.0), "generator_ema is a momentum"),
     ],
 )
 def test_invalid_options_are_refused_with_advice(options, message):
@@ -154,6 +157,19 @@ def test_l1_warmup_epochs_become_steps_of_the_compiled_gan():
     assert build_gan(TrainConfig(**TINY).resolved()).l1_warmup_steps == 0
     with pytest.raises(ValueError, match="needs steps_per_epoch"):
         build_gan(config)
+
+
+def test_generator_ema_is_what_the_run_saves_and_resumes(tmp_path):
+    config = TrainConfig(**TINY, out=str(tmp_path / "run"), epochs=1, steps_per_epoch=3, generator_ema=0.5)
+    result = train(config)
+    average = [keras.ops.convert_to_numpy(value) for value in result.gan.generator_average]
+    saved = load_generator(result.generator_path)
+    for variable, value in zip(saved.trainable_variables, average):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable.value), value)
+    for variable, value in zip(result.gan.generator.trainable_variables, average):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable.value), value)
+    resumed = train(dataclasses.replace(config, epochs=2, resume=True))
+    assert resumed.resumed_from and len(resumed.history["g_l1"]) == 1
 
 
 def write_fake_checkpoint(run_dir, epoch, config):

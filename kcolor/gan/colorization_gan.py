@@ -10,6 +10,8 @@ Without a discriminator the same model is the paper's baseline, a U-Net trained 
 module per backend (`tensorflow_steps`, `jax_steps`); losses, color conversion and metric trackers are shared.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -80,6 +82,42 @@ class ColorizationGAN(keras.Model):
     def l1_only(self):
         """True when there is no discriminator: the model is the L1-only U-Net baseline."""
         return self.discriminator is None
+
+    @property
+    def generator_average(self):
+        """The generator optimizer's moving averages of the generator's trainable weights (an optimizer built
+        with `use_ema=True`), in `generator.trainable_variables` order; None without them."""
+        optimizer = getattr(self, "generator_optimizer", None)
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = optimizer.inner_optimizer
+        if optimizer is None or not optimizer.use_ema:
+            return None
+        return optimizer._model_variables_moving_average
+
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """Within the block, the generator holds the moving average of its weights (no change without one).
+
+        Example:
+
+        ```python
+        with gan.averaged_generator():
+            gan.generator.save("generator.keras")
+        ```
+        """
+        average = self.generator_average
+        if average is None:
+            yield self.generator
+            return
+        variables = self.generator.trainable_variables
+        trained = [ops.copy(variable.value) for variable in variables]  # (a TensorFlow value is a reference)
+        for variable, value in zip(variables, average):
+            variable.assign(value)
+        try:
+            yield self.generator
+        finally:
+            for variable, value in zip(variables, trained):
+                variable.assign(value)
 
     @property
     def metrics(self):

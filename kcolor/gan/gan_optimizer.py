@@ -73,9 +73,12 @@ class GANOptimizer(keras.optimizers.Optimizer):
         raise NotImplementedError("GANOptimizer only carries state; apply the inner optimizers.")
 
     def finalize_variable_values(self, var_list):
-        # Swaps in EMA weights at the end of `fit` for inner optimizers that use them, each on its own model.
-        for optimizer in self.inner_optimizers:
-            optimizer.finalize_variable_values(optimizer._trainable_variables)
+        """Leaves the networks' weights as trained at the end of `fit` (Keras would swap in EMA weights here).
+
+        A generator optimizer with `use_ema=True` keeps a moving average of the generator's weights;
+        `ColorizationGAN.averaged_generator()` applies it where it is wanted (saving, sampling, the end of
+        `kcolor.training.train`), so that a second `fit` (e.g. after a resume) continues from the trained weights.
+        """
 
     def get_config(self):
         config = super().get_config()
