@@ -171,6 +171,25 @@ class GeneratorSaver(keras.callbacks.Callback):
                 atomic_write(self.path, generator.save)
 
 
+class L1Warmup(keras.callbacks.Callback):
+    """Trains the GAN's generator with L1 alone for the first `epochs` epochs, then plays the GAN game.
+
+    Sets `ColorizationGAN.adversarial` at the start of every epoch from the epoch number alone, so a resumed run
+    continues the schedule (the discriminator's weights come from the checkpoint either way).
+
+    Args:
+        epochs: Epochs of the L1-only warm-up.
+    """
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.model.l1_only:
+            self.model.adversarial = epoch >= self.epochs
+
+
 class StepCounter(keras.callbacks.Callback):
     """Base of the callbacks that name training steps: knows the epoch and the step within it.
 

@@ -32,6 +32,7 @@ import keras
 
 from kcolor.callbacks import (
     GeneratorSaver,
+    L1Warmup,
     NonFiniteGuard,
     SampleGrid,
     TrainingCheckpoint,
@@ -82,8 +83,8 @@ class TrainConfig:
         l1_weight: lambda of the L1 term.
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
-        l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the
-            adversarial term switches on (`ColorizationGAN.compile`'s `l1_warmup_steps`).
+        l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the GAN game
+            starts with an untrained discriminator (`kcolor.callbacks.L1Warmup`).
         generator_ema: Momentum of an exponential moving average of the generator's weights (0: none). The
             saved generator, the sample grids and `TrainResult.gan` use the average; the per-epoch validation
             metrics in `history.csv` are those of the trained weights.
@@ -195,13 +196,8 @@ def _dtype_policy(mixed_precision):
     return MIXED_PRECISION_POLICIES[mixed_precision]
 
 
-def build_gan(config, steps_per_epoch=None):
-    """The compiled `ColorizationGAN` (or L1-only U-Net) that `config` describes.
-
-    `steps_per_epoch` converts `config.l1_warmup_epochs` into steps; it is needed only when that is set.
-    """
-    if config.l1_warmup_epochs and not config.l1_only and not steps_per_epoch:
-        raise ValueError("build_gan needs steps_per_epoch to schedule config.l1_warmup_epochs.")
+def build_gan(config):
+    """The compiled `ColorizationGAN` (or L1-only U-Net) that `config` describes."""
     generator = build_generator(config.preset, width_multiplier=config.width_multiplier)
     discriminator = (
         None if config.l1_only else build_discriminator(config.preset, width_multiplier=config.width_multiplier)
@@ -214,7 +210,6 @@ def build_gan(config, steps_per_epoch=None):
         l1_weight=config.l1_weight,
         label_smoothing=config.label_smoothing,
         generator_steps=config.generator_steps,
-        l1_warmup_steps=config.l1_warmup_epochs * (steps_per_epoch or 0),
         jit_compile=config.jit_compile,
     )
     return gan
@@ -409,7 +404,7 @@ def _train_in(run_dir, config):
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_dtype_policy(config.mixed_precision))
     try:
-        gan = build_gan(config, steps_per_epoch)
+        gan = build_gan(config)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     result.gan = gan
@@ -427,6 +422,7 @@ def _train_in(run_dir, config):
     guard = NonFiniteGuard(checkpoint_dir)
     checkpoint = TrainingCheckpoint(checkpoint_dir, steps_per_epoch, config.checkpoint_every, stream.position_of)
     callbacks = [
+        L1Warmup(config.l1_warmup_epochs),
         guard,
         keras.callbacks.CSVLogger(str(result.history_path), append=restored is not None),
         SampleGrid(sample_images, result.samples_dir),

@@ -78,29 +78,44 @@ def test_fit_on_jax_without_tensorflow_installed(run_python):
     assert result.stdout.strip().splitlines()[-1] == "False"  # TensorFlow was never imported
 
 
-# During an L1-only warm-up the generator follows exactly the L1-only U-Net's updates; afterwards it does not.
+# With `adversarial = False` the GAN's generator follows exactly the L1-only U-Net's updates, its discriminator
+# stays untouched, and the logged names do not change; switching back in the middle of `fit` plays the GAN game.
 WARMUP_CHECK = """
 import numpy as np, keras
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator
 images = np.random.default_rng(1).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
 
-def trained_generator(with_discriminator, steps):
+class AdversarialFrom(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.model.l1_only:
+            self.model.adversarial = epoch >= self.epoch
+
+def trained(with_discriminator, epochs, adversarial_from=2):
     keras.utils.set_random_seed(0)
-    generator = build_generator(width_multiplier=0.125)
+    generator = build_generator(width_multiplier=0.125)  # the same initial weights in both models
     discriminator = build_discriminator(width_multiplier=0.125) if with_discriminator else None
     gan = ColorizationGAN(generator, discriminator)
-    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), l1_warmup_steps=2, jit_compile=False)
-    history = gan.fit(images[: 8 * steps], batch_size=8, epochs=1, shuffle=False, verbose=0)
-    return generator.get_weights(), history.history
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    d_before = None if discriminator is None else [w.copy() for w in discriminator.get_weights()]
+    history = gan.fit(images[:16], batch_size=8, epochs=epochs, shuffle=False, verbose=0,
+                      callbacks=[AdversarialFrom(adversarial_from)])
+    return gan, d_before, history.history
 
 def largest_difference(first, second):
     return max(float(np.abs(a - b).max()) for a, b in zip(first, second))
 
-warm, history = trained_generator(True, 2)
-assert history["g_adversarial"][0] > 0 and history["d_loss"][0] > 0  # D trained and judged G all along
-assert largest_difference(warm, trained_generator(False, 2)[0]) < 1e-5
-assert largest_difference(trained_generator(True, 3)[0], trained_generator(False, 3)[0]) > 1e-4
+warm, d_before, history = trained(True, 2)
+baseline = trained(False, 2)[0]
+assert largest_difference(warm.generator.get_weights(), baseline.generator.get_weights()) < 1e-6
+assert largest_difference(warm.discriminator.get_weights(), d_before) == 0
+assert history["d_loss"] == [0.0, 0.0] and history["g_adversarial"] == [0.0, 0.0], history
+warm, d_before, history = trained(True, 3)
+assert warm.adversarial and history["d_loss"][2] > 0 and history["g_adversarial"][2] > 0, history
+assert largest_difference(warm.discriminator.get_weights(), d_before) > 0
+assert largest_difference(warm.generator.get_weights(), trained(False, 3)[0].generator.get_weights()) > 1e-4
 """
 
 

@@ -151,12 +151,15 @@ def test_invalid_options_are_refused_with_advice(options, message):
         TrainConfig(**options).resolved()
 
 
-def test_l1_warmup_epochs_become_steps_of_the_compiled_gan():
-    config = TrainConfig(**TINY, l1_warmup_epochs=2).resolved()
-    assert build_gan(config, steps_per_epoch=5).l1_warmup_steps == 10
-    assert build_gan(TrainConfig(**TINY).resolved()).l1_warmup_steps == 0
-    with pytest.raises(ValueError, match="needs steps_per_epoch"):
-        build_gan(config)
+def test_l1_warmup_trains_the_generator_alone_first(tmp_path):
+    config = TrainConfig(**TINY, out=str(tmp_path / "run"), epochs=1, steps_per_epoch=2, l1_warmup_epochs=1)
+    result = train(config)
+    assert not result.gan.adversarial
+    assert result.history["d_loss"] == [0.0] and result.history["g_l1"][0] > 0  # D was not consulted
+    assert int(result.gan.discriminator_optimizer.iterations) == 0
+    resumed = train(dataclasses.replace(config, epochs=2, resume=True))  # the schedule goes on after a resume
+    assert resumed.gan.adversarial and resumed.history["d_loss"][0] > 0
+    assert int(resumed.gan.discriminator_optimizer.iterations) == 2
 
 
 def test_generator_ema_is_what_the_run_saves_and_resumes(tmp_path):

@@ -74,6 +74,7 @@ class ColorizationGAN(keras.Model):
         names = TRAIN_METRICS if discriminator is not None else L1_ONLY_TRAIN_METRICS
         self.train_trackers = [keras.metrics.Mean(name=name) for name in names]
         self.test_trackers = [keras.metrics.Mean(name=name) for name in TEST_METRICS]
+        self._adversarial = discriminator is not None
         # Both networks are functional models, built when created: so is the GAN (its weights can be loaded
         # before it has seen data, e.g. to resume training).
         self.built = generator.built and (discriminator is None or discriminator.built)
@@ -82,6 +83,26 @@ class ColorizationGAN(keras.Model):
     def l1_only(self):
         """True when there is no discriminator: the model is the L1-only U-Net baseline."""
         return self.discriminator is None
+
+    @property
+    def adversarial(self):
+        """Whether the train step plays the GAN game; False trains the generator with L1 alone.
+
+        Set to False for an L1-only warm-up (DeOldify's "NoGAN" idea: the GAN starts from a trained U-Net
+        instead of from noise, `kcolor.callbacks.L1Warmup`): the train step is then the U-Net baseline's, and
+        the discriminator is neither updated nor consulted, so it starts the adversarial phase untrained rather
+        than already certain about the warm-up's dull colors. Changing it rebuilds the train function.
+        """
+        return self.discriminator is not None and self._adversarial
+
+    @adversarial.setter
+    def adversarial(self, value):
+        if value and self.discriminator is None:
+            raise ValueError("this model has no discriminator: it can only train with L1 (adversarial=False).")
+        if bool(value) != self._adversarial:
+            self._adversarial = bool(value)
+            if self.train_function is not None:  # the step changes: trace it again (also in the middle of `fit`)
+                self.make_train_function(force=True)
 
     @property
     def generator_average(self):
@@ -131,7 +152,6 @@ class ColorizationGAN(keras.Model):
         l1_weight=100.0,
         label_smoothing=0.9,
         generator_steps=1,
-        l1_warmup_steps=0,
         jit_compile="auto",
         **kwargs,
     ):
@@ -143,10 +163,6 @@ class ColorizationGAN(keras.Model):
             l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
             label_smoothing: Target for real patches in D's loss (one-sided smoothing; 1.0 disables it).
             generator_steps: Generator updates per discriminator update (the paper's code uses 2).
-            l1_warmup_steps: Train steps at the start of training in which the generator learns from the L1 term
-                alone (DeOldify's "NoGAN" idea: a GAN fine-tunes a trained U-Net instead of starting from
-                noise); the discriminator trains throughout, so it is ready when the adversarial term starts.
-                Counted by the generator optimizer's iterations, so a resumed run continues the schedule.
             jit_compile: Compile the train step with XLA: `True`, `False` or `"auto"` (default): on for JAX and
                 for TensorFlow with an accelerator, off for TensorFlow on a CPU, where XLA is slower
                 (`kcolor.devices.default_jit_compile`).
@@ -155,8 +171,7 @@ class ColorizationGAN(keras.Model):
         _backend_steps()  # fail early, with a clear message, on an unsupported backend
         if generator_steps < 1:
             raise ValueError(f"generator_steps must be at least 1, got {generator_steps}.")
-        if l1_warmup_steps < 0:
-            raise ValueError(f"l1_warmup_steps must be zero or positive, got {l1_warmup_steps}.")
+
         if not 0.0 < label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing is the real target in (0, 1], got {label_smoothing}.")
         if l1_weight < 0:
@@ -180,7 +195,6 @@ class ColorizationGAN(keras.Model):
         self.l1_weight = float(l1_weight)
         self.label_smoothing = float(label_smoothing)
         self.generator_steps = int(generator_steps)
-        self.l1_warmup_steps = int(l1_warmup_steps)
 
     @staticmethod
     def _prepare_optimizer(optimizer, model):
@@ -205,36 +219,36 @@ class ColorizationGAN(keras.Model):
             )
         return images
 
-    def stateless_update_trackers(self, metrics_values, values):
+    def stateless_update_trackers(self, metrics_values, values, logged):
         """Updates the trackers named in `values` from their slices of the flat `metrics_values`.
 
+        Args:
+            metrics_values: Values of `self.metrics_variables`.
+            values: Tracker name to this step's value.
+            logged: The trackers whose results the step logs (`train_trackers` or `test_trackers`: a train step
+                logs every train tracker, so that the logged names stay the same through an L1-only warm-up).
+
         Returns:
-            `(logs, new_metrics_values)`: results of the updated trackers, and all metric values.
+            `(logs, new_metrics_values)`: results of the `logged` trackers, and all metric values.
         """
-        logs, new_values, start = {}, [], 0
+        logs, new_values, start, logged = {}, [], 0, {tracker.name for tracker in logged}
         for tracker in self.metrics:
             end = start + len(tracker.variables)
             current = list(metrics_values[start:end])
             if tracker.name in values:
                 current = tracker.stateless_update_state(current, values[tracker.name])
+            if tracker.name in logged:
                 logs[tracker.name] = tracker.stateless_result(current)
             new_values.extend(current)
             start = end
         return logs, new_values
 
-    def update_trackers(self, values):
+    def update_trackers(self, values, logged):
         """Stateful twin of `stateless_update_trackers` for the TensorFlow backend."""
         for tracker in self.metrics:
             if tracker.name in values:
                 tracker.update_state(values[tracker.name])
-        return {tracker.name: tracker.result() for tracker in self.metrics if tracker.name in values}
-
-    def adversarial_weight(self, generator_iterations):
-        """Weight of the generator's adversarial term, given the generator optimizer's iterations before this
-        train step: 0 during the L1-only warm-up, then 1."""
-        if self.l1_warmup_steps == 0:
-            return 1.0
-        return ops.cast(ops.greater_equal(generator_iterations, self.l1_warmup_steps * self.generator_steps), "float32")
+        return {tracker.name: tracker.result() for tracker in logged}
 
     @staticmethod
     def test_values(images, predicted_ab, lightness, true_ab):

@@ -43,11 +43,6 @@ def _scaled(optimizer, optimizer_values, loss):
         return optimizer.scale_loss(loss)
 
 
-def _iterations(optimizer, optimizer_values):
-    """`optimizer.iterations`, read from `optimizer_values`."""
-    with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, optimizer_values))):
-        return optimizer.iterations.value
-
 
 def train_step(gan, state, data):
     trainable, non_trainable, optimizer_values, metrics_values = state
@@ -60,7 +55,6 @@ def train_step(gan, state, data):
     g_state = _Values(gan.non_trainable_variables, generator.non_trainable_variables, non_trainable)
     d_non_trainable = None
     values = {}
-    adversarial_weight = gan.adversarial_weight(_iterations(gan.generator_optimizer, g_optimizer_values))
 
     def generator_forward(g_trainable):
         predicted_ab, g_non_trainable = generator.stateless_call(
@@ -71,11 +65,11 @@ def train_step(gan, state, data):
     def head_loss_fn(predicted_ab, d_non_trainable):
         """G's loss as a function of G's output (through the discriminator's freshly updated weights)."""
         fake_logits = None
-        if not gan.l1_only:
+        if gan.adversarial:
             fake_logits, d_non_trainable = discriminator.stateless_call(
                 d_train.values, d_non_trainable, [lightness, predicted_ab], training=True
             )
-        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight, adversarial_weight)
+        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
         scaled = _scaled(gan.generator_optimizer, g_optimizer_values, loss)
         return scaled, (loss, adversarial, l1, d_non_trainable)
 
@@ -83,7 +77,7 @@ def train_step(gan, state, data):
     # VJP is kept for the first generator update: one generator forward less per batch.
     predicted_ab, generator_vjp, g_state.values = jax.vjp(generator_forward, g_train.values, has_aux=True)
 
-    if not gan.l1_only:
+    if gan.adversarial:
         d_train = _Values(gan.trainable_variables, discriminator.trainable_variables, trainable)
         d_state = _Values(gan.non_trainable_variables, discriminator.non_trainable_variables, non_trainable)
         fake_ab = jax.lax.stop_gradient(predicted_ab)
@@ -122,12 +116,12 @@ def train_step(gan, state, data):
 
     trainable = g_train.write_into(trainable)
     non_trainable = g_state.write_into(non_trainable)
-    if not gan.l1_only:
+    if gan.adversarial:
         values["g_adversarial"] = adversarial
         d_state.values = d_non_trainable
         trainable = d_train.write_into(trainable)
         non_trainable = d_state.write_into(non_trainable)
-    logs, metrics_values = gan.stateless_update_trackers(metrics_values, values)
+    logs, metrics_values = gan.stateless_update_trackers(metrics_values, values, gan.train_trackers)
     return logs, (trainable, non_trainable, g_optimizer_values + d_optimizer_values, metrics_values)
 
 
@@ -139,6 +133,6 @@ def test_step(gan, state, data):
     g_state = _Values(gan.non_trainable_variables, gan.generator.non_trainable_variables, non_trainable)
     predicted_ab, _ = gan.generator.stateless_call(g_train.values, g_state.values, lightness, training=False)
     logs, metrics_values = gan.stateless_update_trackers(
-        metrics_values, gan.test_values(images, predicted_ab, lightness, true_ab)
+        metrics_values, gan.test_values(images, predicted_ab, lightness, true_ab), gan.test_trackers
     )
     return logs, (trainable, non_trainable, metrics_values)

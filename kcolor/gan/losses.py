@@ -40,26 +40,24 @@ def l1_loss(true_ab, predicted_ab):
     return ops.mean(ops.abs(ops.cast(true_ab, "float32") - ops.cast(predicted_ab, "float32")))
 
 
-def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0, adversarial_weight=1.0):
-    """Generator loss: `adversarial_weight` x non-saturating adversarial term plus `l1_weight` x L1.
+def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0):
+    """Generator loss: non-saturating adversarial term plus `l1_weight` x L1.
 
     Args:
         fake_logits: D's logits on the generated color, or `None` for the L1-only U-Net baseline.
         true_ab: The real normalised ab.
         predicted_ab: The generator's normalised ab.
         l1_weight: lambda, the weight of the L1 term.
-        adversarial_weight: Weight of the adversarial term (0 during an L1-only warm-up), a number or a scalar.
 
     Returns:
-        `(total, adversarial, l1)` scalar float32 tensors; `adversarial` (unweighted) is 0 without a
-        discriminator.
+        `(total, adversarial, l1)` scalar float32 tensors; `adversarial` is 0 without a discriminator.
     """
     l1 = l1_loss(true_ab, predicted_ab)
     if fake_logits is None:
         adversarial = ops.zeros((), dtype="float32")
     else:
         adversarial = _cross_entropy(ops.ones_like(fake_logits, dtype="float32"), fake_logits)
-    return adversarial_weight * adversarial + l1_weight * l1, adversarial, l1
+    return adversarial + l1_weight * l1, adversarial, l1
 
 
 def discriminator_accuracy(real_logits, fake_logits):

@@ -57,9 +57,9 @@ def _discriminator_update(gan, lightness, true_ab, fake_ab, values):
     values["d_real_accuracy"], values["d_fake_accuracy"] = discriminator_accuracy(real_logits, fake_logits)
 
 
-def _generator_loss(gan, lightness, true_ab, predicted_ab, adversarial_weight):
-    fake_logits = None if gan.l1_only else gan.discriminator([lightness, predicted_ab], training=True)
-    return generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight, adversarial_weight)
+def _generator_loss(gan, lightness, true_ab, predicted_ab):
+    fake_logits = gan.discriminator([lightness, predicted_ab], training=True) if gan.adversarial else None
+    return generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
 
 
 def train_step(gan, data):
@@ -68,26 +68,26 @@ def train_step(gan, data):
     generator = gan.generator
     g_variables = generator.trainable_variables
     values = {}
-    adversarial_weight = gan.adversarial_weight(gan.generator_optimizer.iterations)
 
     for step in range(gan.generator_steps):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch([variable.value for variable in g_variables])
             predicted_ab = generator(lightness, training=True)
-            if step == 0 and not gan.l1_only:
+            if step == 0 and gan.adversarial:
                 with tape.stop_recording():  # D's update on this same G(z), not differentiated for G
                     _discriminator_update(gan, lightness, true_ab, tf.stop_gradient(predicted_ab), values)
-            g_loss, adversarial, l1 = _generator_loss(gan, lightness, true_ab, predicted_ab, adversarial_weight)
+            g_loss, adversarial, l1 = _generator_loss(gan, lightness, true_ab, predicted_ab)
             scaled_loss = _scaled(gan.generator_optimizer, g_loss)
         gan.generator_optimizer.apply(tape.gradient(scaled_loss, g_variables), g_variables)
     values["g_loss"], values["g_l1"] = g_loss, l1
-    if not gan.l1_only:
+    if gan.adversarial:
         values["g_adversarial"] = adversarial
-    return _for_keras_reduction(gan.update_trackers(values))
+    return _for_keras_reduction(gan.update_trackers(values, gan.train_trackers))
 
 
 def test_step(gan, data):
     images = gan.images_from_data(data)
     lightness, true_ab = rgb_to_model_inputs(images)
     predicted_ab = gan.generator(lightness, training=False)
-    return _for_keras_reduction(gan.update_trackers(gan.test_values(images, predicted_ab, lightness, true_ab)))
+    values = gan.test_values(images, predicted_ab, lightness, true_ab)
+    return _for_keras_reduction(gan.update_trackers(values, gan.test_trackers))
