@@ -58,8 +58,8 @@ def parse_settings(pairs):
 
 def train_run(data, epochs, out, settings, width_multiplier=0.25):
     """One run of `kcolor.training.train` with the default recipe changed by `settings` (TrainConfig fields)."""
-    config = TrainConfig(out=out, dataset=data, preset="nazeri-cifar", width_multiplier=width_multiplier,
-                         epochs=epochs, batch_size=128, verbose=0, **settings)
+    options = dict(preset="nazeri-cifar", width_multiplier=width_multiplier, batch_size=128, verbose=0)
+    config = TrainConfig(out=out, dataset=data, epochs=epochs, **{**options, **settings})
     start = time.time()
     result = train(config)
     print(out, "train s", round(time.time() - start), {k: round(v[-1], 4) for k, v in result.history.items()})

@@ -42,6 +42,9 @@ _non_negative_float = _number_type(float, 0, True, "zero or a positive number")
 
 def _add_train_parser(subparsers):
     from kcolor.models import PRESETS
+    from kcolor.training import TrainConfig
+
+    recipe = TrainConfig()  # the defaults of the training recipe, with their reasons in its docstring
 
     parser = subparsers.add_parser(
         "train",
@@ -80,16 +83,19 @@ def _add_train_parser(subparsers):
                         choices=["off", "auto", "bfloat16", "float16"],
                         help="mixed precision; bare flag (auto): float16 on a GPU, bfloat16 on a CPU that has it natively "
                         "(avx512_bf16 / amx_bf16), else off")
-    parser.add_argument("--generator-steps", type=_positive_int, default=1,
-                        help="generator updates per discriminator update (the paper's code: 2)")
-    parser.add_argument("--l1-warmup-epochs", type=_non_negative_int, default=0,
-                        help="epochs of L1-only generator training before the adversarial loss switches on")
-    parser.add_argument("--generator-ema", type=float, default=0.0, metavar="MOMENTUM",
-                        help="keep a moving average of the generator's weights with this momentum (e.g. 0.99) and "
-                        "save it (default 0: off)")
-    parser.add_argument("--l1-weight", type=_non_negative_float, default=100.0,
-                        help="lambda of the L1 term (default 100)")
-    parser.add_argument("--learning-rate", type=_positive_float, default=2e-4, help="Adam learning rate of G and D")
+    parser.add_argument("--generator-steps", type=_positive_int, default=recipe.generator_steps,
+                        help=f"generator updates per discriminator update (default {recipe.generator_steps}; "
+                        "the paper's code: 2)")
+    parser.add_argument("--l1-warmup-epochs", type=_non_negative_int, default=recipe.l1_warmup_epochs,
+                        help="epochs of L1-only generator training before the GAN game starts (default: the first "
+                        "two thirds of --epochs; 0: the GAN game from the first step)")
+    parser.add_argument("--generator-ema", type=_non_negative_float, default=recipe.generator_ema,
+                        metavar="MOMENTUM", help="momentum of the moving average of the generator's weights that "
+                        f"is saved (default {recipe.generator_ema}; 0: save the trained weights)")
+    parser.add_argument("--l1-weight", type=_non_negative_float, default=recipe.l1_weight,
+                        help=f"lambda of the L1 term (default {recipe.l1_weight:g})")
+    parser.add_argument("--learning-rate", type=_positive_float, default=recipe.generator_learning_rate,
+                        help=f"Adam learning rate of G and D (default {recipe.generator_learning_rate:g})")
     parser.add_argument("--seed", type=_non_negative_int, default=0,
                         help="fixes the initial weights, dropout, data order and crops (default 0)")
     parser.add_argument("--data-dir", help="TFDS data folder (default: the project's data/)")

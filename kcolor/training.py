@@ -51,6 +51,9 @@ from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator, check_image_size, get_preset
 from kcolor.training_data import DataPosition, TrainingStream, training_batches
 
+DEFAULT_L1_WARMUP_FRACTION = 2 / 3
+"""Share of a run's epochs that the recipe trains with L1 alone before the GAN game starts (see TrainConfig)."""
+
 MIXED_PRECISION_POLICIES = {"off": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
 RESUME_FIELDS = (
@@ -84,7 +87,8 @@ class TrainConfig:
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
         l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the GAN game
-            starts with an untrained discriminator (`kcolor.callbacks.L1Warmup`).
+            starts with an untrained discriminator (`kcolor.callbacks.L1Warmup`). Default (None):
+            `default_l1_warmup_epochs(epochs)`; a resumed run keeps the number it started with.
         generator_ema: Momentum of an exponential moving average of the generator's weights (0: none). The
             saved generator, the sample grids and `TrainResult.gan` use the average; the per-epoch validation
             metrics in `history.csv` are those of the trained weights.
@@ -119,7 +123,7 @@ class TrainConfig:
     l1_weight: float = 100.0
     label_smoothing: float = 0.9
     generator_steps: int = 1
-    l1_warmup_epochs: int = 0
+    l1_warmup_epochs: int = None
     generator_ema: float = 0.0
     mixed_precision: str = "off"
     jit_compile: bool | str = "auto"
@@ -144,6 +148,8 @@ class TrainConfig:
         minimums = {
             "epochs": 0, "batch_size": 1, "generator_steps": 1, "l1_warmup_epochs": 0, "checkpoint_every": 0, "seed": 0,
         }  # fmt: skip
+        if config.l1_warmup_epochs is None:
+            config.l1_warmup_epochs = _saved_option(config, "l1_warmup_epochs", default_l1_warmup_epochs(config.epochs))
         for name, minimum in minimums.items():
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -166,6 +172,22 @@ class TrainConfig:
                 f"got {config.mixed_precision!r}."
             )
         return config
+
+
+def default_l1_warmup_epochs(epochs):
+    """The recipe's L1-only warm-up for a run of `epochs` epochs: the first DEFAULT_L1_WARMUP_FRACTION of them."""
+    return int(epochs * DEFAULT_L1_WARMUP_FRACTION)
+
+
+def _saved_option(config, name, default):
+    """`name` from the run folder's config.json when `config` resumes a run that has one, else `default`."""
+    if not config.resume:
+        return default
+    try:
+        saved = json.loads((Path(config.out) / "config.json").read_text())
+    except (OSError, ValueError):
+        return default
+    return saved.get(name) if isinstance(saved.get(name), int) else default
 
 
 @dataclasses.dataclass

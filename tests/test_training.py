@@ -283,3 +283,15 @@ def test_distribution_kind_is_checked_against_the_backend():
         TrainConfig(**TINY, out="unused", distribute="data-parallel").resolved()
     with pytest.raises(ValueError, match="Unknown distribution"):
         TrainConfig(**TINY, out="unused", distribute="everywhere").resolved()
+
+
+def test_the_default_warmup_is_two_thirds_of_the_run_and_kept_on_resume(tmp_path):
+    assert TrainConfig(epochs=15).resolved().l1_warmup_epochs == 10
+    assert TrainConfig(epochs=2).resolved().l1_warmup_epochs == 1
+    assert TrainConfig(epochs=15, l1_warmup_epochs=0).resolved().l1_warmup_epochs == 0
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"l1_warmup_epochs": 10}))
+    extended = TrainConfig(out=str(run_dir), epochs=30, resume=True).resolved()
+    assert extended.l1_warmup_epochs == 10  # not 20: the run already left its warm-up
+    assert TrainConfig(out=str(run_dir), epochs=30).resolved().l1_warmup_epochs == 20
