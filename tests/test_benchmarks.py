@@ -70,3 +70,33 @@ def test_flop_count_bookkeeping():
     assert counted["kcolor_step_flops"] - counted["reference_step_flops"] == counted["discriminator_forward_flops"]
     assert counted["kcolor_unshared_step_flops"] - counted["kcolor_step_flops"] == counted["generator_forward_flops"]
     assert counted["generator_forward_flops"] / 1e9 == pytest.approx(0.674, abs=0.001)
+
+
+def test_quality_holdout_train_and_score(tmp_path, capsys):
+    """`benchmarks.quality`: a selection split that excludes the validation images, a run continued from a copy."""
+    import numpy as np
+
+    from benchmarks import quality
+    from kcolor.data import load_arrays
+
+    images = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    np.savez(tmp_path / "all.npz", images=images, labels=np.arange(40))
+    quality.main(["holdout", "--data", f"npz:{tmp_path / 'all.npz'}", "--out", str(tmp_path / "dev.npz")])
+    with np.load(tmp_path / "dev.npz") as dev:
+        assert dev["labels"].tolist() == list(range(36))  # all but the original validation split (last 10 %)
+    data = f"npz:{tmp_path / 'dev.npz'}"
+    assert load_arrays(data, "validation", 32)[0].shape[0] == 3  # the selection split: the last 10 % of dev.npz
+    tiny = ["--set", "width_multiplier=0.125", "--set", "batch_size=8", "--set", "jit_compile=false"]
+    quality.main(["train", "--data", data, "--epochs", "1", "--out", str(tmp_path / "base"), *tiny])
+    quality.main(["train", "--data", data, "--epochs", "2", "--out", str(tmp_path / "more"), "--from",
+                  str(tmp_path / "base"), *tiny])
+    assert len((tmp_path / "base" / "history.csv").read_text().splitlines()) == 2
+    assert len((tmp_path / "more" / "history.csv").read_text().splitlines()) == 3  # epoch 0 copied, epoch 1 trained
+    capsys.readouterr()
+    report = quality.score(data, [str(tmp_path / "base"), str(tmp_path / "more" / "generator.keras")])
+    assert report.rows == ["gray", "base", "generator.keras", "ground truth"]
+    assert "| gray |" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="TrainConfig field"):
+        quality.parse_settings(["lambda=3"])
+    assert quality.parse_settings(["l1_weight=300", "mixed_precision=bfloat16", "l1_only=true"]) == {
+        "l1_weight": 300, "mixed_precision": "bfloat16", "l1_only": True}
