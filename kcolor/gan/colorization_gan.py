@@ -171,7 +171,6 @@ class ColorizationGAN(keras.Model):
         _backend_steps()  # fail early, with a clear message, on an unsupported backend
         if generator_steps < 1:
             raise ValueError(f"generator_steps must be at least 1, got {generator_steps}.")
-
         if not 0.0 < label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing is the real target in (0, 1], got {label_smoothing}.")
         if l1_weight < 0:
