@@ -77,10 +77,12 @@ class TrainConfig:
     the final table uses a validation split never used for training or selection):
 
     - **L1 warm-up** (`l1_warmup_epochs`, two thirds of the epochs): the generator first learns as the L1-only
-      U-Net, then the GAN game starts with an untrained discriminator (DeOldify's "NoGAN"). A GAN from scratch
-      lands 1-2 dB below the gray baseline with often wrong colors; a discriminator trained *through* the
-      warm-up was so certain at the switch that it wrecked the generator (validation PSNR 23.9 dB at the
-      switch, 20.7-22.8 dB in the five epochs after it).
+      U-Net, then the GAN game starts with an untrained discriminator (DeOldify's "NoGAN"). Its epochs cost about
+      half a GAN epoch. With lambda 100 it beat a GAN from scratch by 1-2 dB; with lambda 300 and the average below, two
+      seeds on the selection split did not separate them (from scratch: 0.1 dB more PSNR and a little more color
+      on average, within the seed spread; `l1_warmup_epochs=0`). A discriminator trained *through* the warm-up
+      was so certain at the switch that it wrecked the generator (validation PSNR 23.9 dB at the switch,
+      20.7-22.8 dB in the five epochs after it), so it waits untrained.
     - **lambda = 300** (`l1_weight`; the paper's 100): after the warm-up, lambda 100 / 200 / 300 cost 0.8 / 0.5 /
       0.3 dB PSNR against the U-Net for 1.9x / 1.6x / 1.4x its colorfulness; 300 came closest to the gray
       baseline's PSNR.
