@@ -156,7 +156,8 @@ class GeneratorSaver(keras.callbacks.Callback):
     """Saves the generator as a `.keras` file (for `kcolor colorize`) at the end of every epoch.
 
     With a moving average of the generator's weights (`ColorizationGAN.averaged_generator`), the file holds
-    the averaged weights. A generator with non-finite losses or weights never replaces the file of a good one.
+    the averaged weights. A generator with non-finite losses, weights or averaged weights never replaces the file
+    of a good one.
     """
 
     def __init__(self, path):
@@ -164,9 +165,9 @@ class GeneratorSaver(keras.callbacks.Callback):
         self.path = Path(path)
 
     def on_epoch_end(self, epoch, logs=None):
-        if not all_finite(logs):
+        if not all_finite(logs) or not weights_finite(self.model.generator):
             return
-        with self.model.averaged_generator() as generator:
+        with self.model.averaged_generator() as generator:  # the trained weights, then their average
             if weights_finite(generator):
                 atomic_write(self.path, generator.save)
 

@@ -144,6 +144,11 @@ def test_generator_saver_never_replaces_a_good_generator_with_a_diverged_one(tmp
     kernel.assign(np.full(kernel.shape, np.nan, np.float32))
     saver.on_epoch_end(2, FINITE_LOGS)
     assert (tmp_path / "generator.keras").read_bytes() == good
+    kernel.assign(np.zeros(kernel.shape, np.float32))
+    average = model.generator_average[0]  # the recipe saves the moving average of the weights
+    average.assign(np.full(average.shape, np.nan, np.float32))
+    saver.on_epoch_end(3, FINITE_LOGS)
+    assert (tmp_path / "generator.keras").read_bytes() == good
 
 
 def test_non_finite_guard_names_the_metric_epoch_and_step(gan, capsys):
