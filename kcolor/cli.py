@@ -41,10 +41,11 @@ _non_negative_float = _number_type(float, 0, True, "zero or a positive number")
 
 
 def _add_train_parser(subparsers):
+    from kcolor.distribution import KINDS
     from kcolor.models import PRESETS
     from kcolor.training import TrainConfig
 
-    recipe = TrainConfig()  # the defaults of the training recipe, with their reasons in its docstring
+    defaults = TrainConfig()  # one source of the defaults (the training recipe's reasons are in its docstring)
 
     parser = subparsers.add_parser(
         "train",
@@ -52,59 +53,59 @@ def _add_train_parser(subparsers):
         description="Train a colorization GAN on a dataset and write the generator, checkpoints, history.csv, "
         "per-epoch sample grids and TensorBoard logs into --out.",
     )
-    parser.add_argument("--dataset", default="sample",
+    parser.add_argument("--dataset", default=defaults.dataset,
                         help="sample (offline photos), a TFDS name (cifar10, places365_small, ...), folder:PATH "
-                        "or npz:PATH (default: sample)")
+                        f"or npz:PATH (default: {defaults.dataset})")
     parser.add_argument("--val-dataset", help="validation data spec (default: the validation split of --dataset)")
-    parser.add_argument("--preset", default="nazeri-cifar", choices=sorted(PRESETS), help="architecture")
+    parser.add_argument("--preset", default=defaults.preset, choices=sorted(PRESETS), help="architecture")
     parser.add_argument("--image-size", type=_positive_int, help="training crop size (default: the preset's)")
-    parser.add_argument("--width-multiplier", type=_positive_float, default=1.0,
+    parser.add_argument("--width-multiplier", type=_positive_float, default=defaults.width_multiplier,
                         help="scale every block's filters, e.g. 0.25 for a CPU-sized model")
-    parser.add_argument("--epochs", type=_positive_int, default=15,
-                        help="epochs in total, counting those before a --resume (default 15)")
+    parser.add_argument("--epochs", type=_positive_int, default=defaults.epochs,
+                        help=f"epochs in total, counting those before a --resume (default {defaults.epochs})")
     parser.add_argument("--batch-size", type=_positive_int, help="default: the preset's (the paper's)")
     parser.add_argument("--steps-per-epoch", type=_positive_int,
                         help="batches per epoch (default: one pass over the training split)")
-    parser.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
+    parser.add_argument("--out", default=defaults.out, help=f"run folder (default: {defaults.out})")
     parser.add_argument("--l1-only", action="store_true", help="train the L1-only U-Net baseline, no GAN")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint, with the options it was "
                         "started with (options given now override them; --epochs can extend the run)")
-    parser.add_argument("--checkpoint-every", type=_non_negative_int, default=1000, metavar="STEPS",
-                        help="also checkpoint every STEPS steps within an epoch; 0: at epoch ends only "
-                        "(default 1000)")
+    parser.add_argument("--checkpoint-every", type=_non_negative_int, default=defaults.checkpoint_every,
+                        metavar="STEPS", help="also checkpoint every STEPS steps within an epoch; 0: at epoch ends "
+                        f"only (default {defaults.checkpoint_every})")
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic ops: the same options give the same weights on the same machine, "
                         "also across --resume (slower on GPUs)")
-    parser.add_argument("--distribute", default="none", choices=["none", "auto", "mirrored", "multi-worker",
-                        "data-parallel"], help="data-parallel training over several devices: mirrored / "
-                        "multi-worker (TensorFlow), data-parallel (JAX), auto; --batch-size is the global batch")
-    parser.add_argument("--mixed-precision", nargs="?", const="auto", default="off",
+    parser.add_argument("--distribute", default=defaults.distribute, choices=KINDS,
+                        help="data-parallel training over several devices: mirrored / multi-worker (TensorFlow), "
+                        "data-parallel (JAX), auto; --batch-size is the global batch")
+    parser.add_argument("--mixed-precision", nargs="?", const="auto", default=defaults.mixed_precision,
                         choices=["off", "auto", "bfloat16", "float16"],
-                        help="mixed precision; bare flag (auto): float16 on a GPU, bfloat16 on a CPU that has it natively "
-                        "(avx512_bf16 / amx_bf16), else off")
-    parser.add_argument("--generator-steps", type=_positive_int, default=recipe.generator_steps,
-                        help=f"generator updates per discriminator update (default {recipe.generator_steps}; "
+                        help="mixed precision; bare flag (auto): float16 on a GPU, bfloat16 on a CPU that has it "
+                        "natively (avx512_bf16 / amx_bf16), else off")
+    parser.add_argument("--generator-steps", type=_positive_int, default=defaults.generator_steps,
+                        help=f"generator updates per discriminator update (default {defaults.generator_steps}; "
                         "the paper's code: 2)")
-    parser.add_argument("--l1-warmup-epochs", type=_non_negative_int, default=recipe.l1_warmup_epochs,
+    parser.add_argument("--l1-warmup-epochs", type=_non_negative_int, default=defaults.l1_warmup_epochs,
                         help="epochs of L1-only generator training before the GAN game starts (default: the first "
                         "two thirds of --epochs; 0: the GAN game from the first step)")
-    parser.add_argument("--generator-ema", type=_non_negative_float, default=recipe.generator_ema,
+    parser.add_argument("--generator-ema", type=_non_negative_float, default=defaults.generator_ema,
                         metavar="MOMENTUM", help="momentum of the moving average of the generator's weights that "
-                        f"is saved (default {recipe.generator_ema}; 0: save the trained weights)")
-    parser.add_argument("--l1-weight", type=_non_negative_float, default=recipe.l1_weight,
-                        help=f"lambda of the L1 term (default {recipe.l1_weight:g})")
-    parser.add_argument("--learning-rate", type=_positive_float, default=recipe.generator_learning_rate,
-                        help=f"Adam learning rate of G and D (default {recipe.generator_learning_rate:g})")
-    parser.add_argument("--seed", type=_non_negative_int, default=0,
-                        help="fixes the initial weights, dropout, data order and crops (default 0)")
+                        f"is saved (default {defaults.generator_ema}; 0: save the trained weights)")
+    parser.add_argument("--l1-weight", type=_non_negative_float, default=defaults.l1_weight,
+                        help=f"lambda of the L1 term (default {defaults.l1_weight:g})")
+    parser.add_argument("--learning-rate", type=_positive_float, default=defaults.generator_learning_rate,
+                        help=f"Adam learning rate of G and D (default {defaults.generator_learning_rate:g})")
+    parser.add_argument("--seed", type=_non_negative_int, default=defaults.seed,
+                        help=f"fixes the initial weights, dropout, data order and crops (default {defaults.seed})")
     parser.add_argument("--data-dir", help="TFDS data folder (default: the project's data/)")
-    parser.add_argument("--jit", dest="jit_compile", action="store_const", const=True, default="auto",
+    parser.add_argument("--jit", dest="jit_compile", action="store_const", const=True, default=defaults.jit_compile,
                         help="XLA-compile the train step (default: on for JAX and for TensorFlow with a GPU, off "
                         "for TensorFlow on a CPU, where XLA is slower)")
     parser.add_argument("--no-jit", dest="jit_compile", action="store_const", const=False,
                         help="do not XLA-compile the train step")
-    parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+    parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=defaults.verbose,
                         help="progress output: 0 none, 1 progress bar (default), 2 one line per epoch")
     parser.set_defaults(run=_run_train)
     return parser
@@ -136,15 +137,11 @@ def _train_config(args):
     """The `TrainConfig` of a `kcolor train` command line; with --resume, based on the run's config.json."""
     import dataclasses
 
-    from kcolor.training import TrainConfig
+    from kcolor.training import TrainConfig, read_run_config
 
     fields = _config_fields(args, vars(args))
-    saved_path = Path(args.out) / "config.json"
-    if args.resume and saved_path.is_file():
-        try:
-            saved = json.loads(saved_path.read_text())
-        except (OSError, ValueError) as error:
-            raise ValueError(f"cannot read {saved_path} to resume the run: {error}") from None
+    saved = read_run_config(args.out) if args.resume else None
+    if saved is not None:
         known = {field.name for field in dataclasses.fields(TrainConfig)}
         argv = getattr(args, "argv", None)
         explicit = _config_fields(args, _explicit_destinations(argv)) if argv is not None else fields

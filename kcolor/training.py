@@ -201,13 +201,31 @@ def default_l1_warmup_epochs(epochs):
     return int(epochs * DEFAULT_L1_WARMUP_FRACTION)
 
 
+def read_run_config(run_dir):
+    """The options a run folder was trained with (its `config.json` as a dict), or None when it has none.
+
+    Raises:
+        ValueError: the file exists but cannot be read or parsed.
+    """
+    path = Path(run_dir) / "config.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read {path} to resume the run: {error}") from None
+
+
 def _saved_option(config, name, default):
-    """`name` from the run folder's config.json when `config` resumes a run that has one, else `default`."""
+    """`name` from the run folder's config.json when `config` resumes a run that has one, else `default`.
+
+    An unreadable config.json gives `default` here; `train` reports it when it checks the run can be resumed.
+    """
     if not config.resume:
         return default
     try:
-        saved = json.loads((Path(config.out) / "config.json").read_text())
-    except (OSError, ValueError):
+        saved = read_run_config(config.out) or {}
+    except ValueError:
         return default
     return saved.get(name) if isinstance(saved.get(name), int) else default
 
@@ -301,13 +319,9 @@ def _run_folder_lock(run_dir):
 
 def _check_resumable(run_dir, config):
     """Raises `ValueError` when `config` differs from the run's `config.json` in a `RESUME_FIELDS` option."""
-    path = run_dir / "config.json"
-    try:
-        saved = json.loads(path.read_text())
-    except FileNotFoundError:
+    saved = read_run_config(run_dir)
+    if saved is None:
         return
-    except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read {path} to resume the run: {error}") from None
     differences = [
         f"{name} {saved.get(name)!r} (now {getattr(config, name)!r})"
         for name in RESUME_FIELDS
@@ -489,7 +503,6 @@ def _train_in(run_dir, config):
         history = gan.fit(stream, epochs=config.epochs, initial_epoch=initial_epoch, **fit)
         _merge_history(result.history, history.history)
     result.stopped_early_reason = guard.message or checkpoint.message
-    if gan.generator_average is not None and result.stopped_early_reason is None:
-        for variable, value in zip(gan.generator.trainable_variables, gan.generator_average):
-            variable.assign(value)  # the result's generator is the one saved in generator.keras
+    if result.stopped_early_reason is None:
+        gan.use_generator_average()  # the result's generator is the one saved in generator.keras
     return result

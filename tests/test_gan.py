@@ -82,18 +82,12 @@ def test_fit_on_jax_without_tensorflow_installed(run_python):
 # stays untouched, and the logged names do not change; switching back in the middle of `fit` plays the GAN game.
 WARMUP_CHECK = """
 import numpy as np, keras
+from kcolor.callbacks import L1Warmup
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator
 images = np.random.default_rng(1).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
 
-class AdversarialFrom(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        self.epoch = epoch
-    def on_epoch_begin(self, epoch, logs=None):
-        if not self.model.l1_only:
-            self.model.adversarial = epoch >= self.epoch
-
-def trained(with_discriminator, epochs, adversarial_from=2):
+def trained(with_discriminator, epochs):
     keras.utils.set_random_seed(0)
     generator = build_generator(width_multiplier=0.125)  # the same initial weights in both models
     discriminator = build_discriminator(width_multiplier=0.125) if with_discriminator else None
@@ -101,7 +95,7 @@ def trained(with_discriminator, epochs, adversarial_from=2):
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     d_before = None if discriminator is None else [w.copy() for w in discriminator.get_weights()]
     history = gan.fit(images[:16], batch_size=8, epochs=epochs, shuffle=False, verbose=0,
-                      callbacks=[AdversarialFrom(adversarial_from)])
+                      callbacks=[L1Warmup(2)])
     return gan, d_before, history.history
 
 def largest_difference(first, second):

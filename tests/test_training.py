@@ -320,3 +320,16 @@ def test_the_default_recipe_does_not_fall_below_gray_on_the_sample_set(tmp_path)
     assert recipe["psnr"] >= gray["psnr"] - PSNR_MARGIN_DB, report.table_markdown()
     assert recipe["ssim"] >= gray["ssim"] - SSIM_MARGIN, report.table_markdown()
     assert recipe["colorfulness"] > 0.25 * report.overall["ground truth"]["colorfulness"], report.table_markdown()
+
+
+def test_an_unreadable_config_json_is_one_clear_error_on_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    write_fake_checkpoint(run_dir, 1, {})
+    (run_dir / "config.json").write_text("{not json")
+    argv = ["train", "--resume", "--out", str(run_dir)]
+    args = cli.build_parser().parse_args(argv)
+    args.argv = argv
+    with pytest.raises(ValueError, match="cannot read .*config.json to resume the run"):
+        cli._train_config(args)
+    with pytest.raises(ValueError, match="cannot read .*config.json to resume the run"):
+        train(TrainConfig(**TINY, out=str(run_dir), epochs=2, resume=True))

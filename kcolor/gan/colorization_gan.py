@@ -126,19 +126,30 @@ class ColorizationGAN(keras.Model):
             gan.generator.save("generator.keras")
         ```
         """
-        average = self.generator_average
-        if average is None:
+        if self.generator_average is None:
             yield self.generator
             return
         variables = self.generator.trainable_variables
         trained = [ops.copy(variable.value) for variable in variables]  # (a TensorFlow value is a reference)
-        for variable, value in zip(variables, average):
-            variable.assign(value)
+        self.use_generator_average()
         try:
             yield self.generator
         finally:
             for variable, value in zip(variables, trained):
                 variable.assign(value)
+
+    def use_generator_average(self):
+        """Puts the moving average of the generator's weights into the generator, for good.
+
+        Returns:
+            False (and changes nothing) when there is no average (see `generator_average`), else True.
+        """
+        average = self.generator_average
+        if average is None:
+            return False
+        for variable, value in zip(self.generator.trainable_variables, average):
+            variable.assign(value)
+        return True
 
     @property
     def metrics(self):

@@ -43,7 +43,6 @@ def _scaled(optimizer, optimizer_values, loss):
         return optimizer.scale_loss(loss)
 
 
-
 def train_step(gan, state, data):
     trainable, non_trainable, optimizer_values, metrics_values = state
     images = gan.images_from_data(data)
