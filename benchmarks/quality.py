@@ -10,7 +10,7 @@ Three subcommands, each a few lines around kcolor's own API:
 `holdout` writes the *training* split of an `npz:` file as a new file, whose own validation split (its last
 10 %) is a selection split: choose settings on it, and keep the original validation split (the original file's
 last 10 %) for the final table only. `train` runs `kcolor.training.train` with the recipe (TrainConfig's
-defaults, nazeri-cifar at batch 128) changed by `--set NAME=VALUE`; with `--from RUN` it continues a copy of a
+defaults: nazeri-cifar at batch 32) changed by `--set NAME=VALUE`; with `--from RUN` it continues a copy of a
 run folder, so variants can share their first epochs (the L1 warm-up is the same in all of them). `score`
 evaluates generators (run folders or .keras files) on the validation split of `--data`, with the gray and
 ground-truth rows. On a CPU, the TensorFlow backend is the fast one (docs/PERFORMANCE.md).
@@ -71,7 +71,7 @@ def train_run(data, epochs, out, settings, start_from=None):
             raise SystemExit(f"{out} exists; --from copies {start_from} into a new folder")
         shutil.copytree(start_from, out)
         settings = {**settings, "resume": True}
-    options = dict(preset="nazeri-cifar", batch_size=128, verbose=0)
+    options = dict(preset="nazeri-cifar", verbose=0)
     config = TrainConfig(out=out, dataset=data, epochs=epochs, **{**options, **settings})
     start = time.time()
     result = train(config)

@@ -142,7 +142,7 @@ class TrainConfig:
     generator_learning_rate: float = 2e-4
     discriminator_learning_rate: float = 2e-4
     beta_1: float = 0.5
-    l1_weight: float = 300.0
+    l1_weight: float = 500.0
     label_smoothing: float = 0.9
     generator_steps: int = 1
     l1_warmup_epochs: int = None

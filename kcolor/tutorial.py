@@ -5,7 +5,7 @@ Notebook 02 trains them; notebooks 03 and 04 use them, and if a student opens th
 `find_or_train` trains a quick pair with a clear message instead of failing.
 
 Smoke mode (`kcolor.smoke`, on in CI) trains tiny models on the offline `sample` photos for a few steps; full
-mode trains the paper's CIFAR-10 setup (`nazeri-cifar`, 32 px, batch 128) for a Colab GPU session. Smoke runs
+mode trains the paper's CIFAR-10 setup (`nazeri-cifar`, 32 px, with kcolor's recipe) for a Colab GPU session. Smoke runs
 skip XLA: for a handful of steps on a CPU, compiling costs more than it saves (9 s instead of 34 s here).
 """
 

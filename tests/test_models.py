@@ -59,8 +59,9 @@ def test_width_multiplier_scales_filters():
         build_generator("nazeri-cifar", width_multiplier=0)
 
 
-def test_presets_have_paper_batch_sizes():
-    assert (PRESETS["nazeri-cifar"].image_size, PRESETS["nazeri-cifar"].batch_size) == (32, 128)
+def test_presets_have_the_recipe_batch_sizes():
+    # nazeri-cifar trains at batch 32 (the paper: 128; docs/RESULTS.md), the 256 px presets at the paper's 16
+    assert (PRESETS["nazeri-cifar"].image_size, PRESETS["nazeri-cifar"].batch_size) == (32, 32)
     assert (PRESETS["nazeri-places"].image_size, PRESETS["nazeri-places"].batch_size) == (256, 16)
 
 
