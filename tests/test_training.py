@@ -300,11 +300,13 @@ def test_the_default_warmup_is_two_thirds_of_the_run_and_kept_on_resume(tmp_path
 # Issue 8's regression check of the training recipe, without a GPU: the defaults, scaled down to a short CPU run
 # (width 0.25, 32 px, batch 32, 6 epochs: 4 of L1 warm-up, 2 of GAN), trained on the offline sample photos and
 # scored on the sample's validation crops, which come from regions of the photos never used for training.
-# Measured with the TensorFlow backend (2 seeds): PSNR 0.2-0.7 dB above gray, SSIM 0.08-0.09 below gray (the sample's
-# gray baseline has SSIM 0.89). The margins catch a recipe that makes colors worse than none at all.
+# At this scale the outcome depends a lot on the seed. Measured with the TensorFlow backend over seeds 0-6: PSNR
+# -1.57 to +0.82 dB against gray (median -0.06; seed 0, the test's: +0.82), SSIM 0.08-0.17 below gray's 0.89.
+# A broken recipe (lambda 1, no warm-up), seeds 0-2: -2.61 to -0.91 dB, SSIM 0.24-0.25 below gray. So SSIM is what
+# separates the two here; the PSNR margin only catches gross failures (colors far worse than none at all).
 RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epochs=6, verbose=0)
-PSNR_MARGIN_DB = 0.5
-SSIM_MARGIN = 0.15
+PSNR_MARGIN_DB = 2.0
+SSIM_MARGIN = 0.2
 
 
 def test_the_default_recipe_does_not_fall_below_gray_on_the_sample_set(tmp_path):
