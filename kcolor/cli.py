@@ -1,4 +1,4 @@
-"""The command line: `kcolor train`, `kcolor colorize` and `kcolor evaluate` (also `python -m kcolor ...`).
+"""The command line: `kcolor train`, `colorize`, `evaluate` and `judge` (also `python -m kcolor ...`).
 
 Errors a user can cause (a bad option, an unreadable photo, a missing model, no internet for a download) end
 with a one-line message and a non-zero exit status, not a traceback.
@@ -175,18 +175,20 @@ def _run_train(args):
 def _add_colorize_parser(subparsers):
     parser = subparsers.add_parser(
         "colorize",
-        help="colorize photos of any size with a trained generator",
+        help="colorize photos of any size (with the shipped photo colorizer, or a generator you trained)",
         description="Colorize photos (files or folders) at full resolution: the generator runs at --render-size, "
         "its color is upsampled and combined with each photo's own lightness. "
         f"'{EXAMPLE_PREFIX}NAME' names a photo that scikit-image or matplotlib ships "
         f"(e.g. {EXAMPLE_PREFIX}chelsea, {EXAMPLE_PREFIX}grace_hopper).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders, or example:NAME")
-    parser.add_argument("--model", required=True, help="a run folder or a generator .keras file")
+    parser.add_argument("--model", default="pretrained",
+                        help="a run folder, a generator .keras file, or pretrained[:NAME] (default: the photo "
+                        "colorizer shipped with kcolor)")
     parser.add_argument("--out-dir", default="colorized", help="output folder (default: colorized)")
     parser.add_argument("--render-size", type=_positive_int,
-                        help="longer side at which the generator runs (default: twice the run's training size, "
-                        "or 256)")
+                        help="longer side at which the generator runs (default: the shipped model's measured "
+                        "best, a run's training size, or 256; never above the photo's own size)")
     parser.set_defaults(run=_run_colorize)
     return parser
 
@@ -268,10 +270,9 @@ def _output_path(out_dir, source, used):
 def _render_size(args):
     if args.render_size:
         return args.render_size
-    from kcolor.model_files import run_config
+    from kcolor.model_files import default_render_size
 
-    image_size = (run_config(args.model) or {}).get("image_size")
-    return 2 * int(image_size) if image_size else 256
+    return default_render_size(args.model)
 
 
 def _prepare_output_folder(out_dir):
@@ -360,6 +361,9 @@ def _add_evaluate_parser(subparsers):
     parser.add_argument("--json", help="also write the metrics JSON here")
     parser.add_argument("--out", help="report folder (default: RUN/evaluation, or evaluation/ for --compare)")
     parser.add_argument("--fid", action="store_true", help="also compute FID (downloads Inception weights once)")
+    parser.add_argument("--judge", metavar="FILE",
+                        help="also judge semantic interpretability with a classifier: a .keras file from `kcolor "
+                        "judge train`, or imagenet:ARCHITECTURE (e.g. imagenet:EfficientNetB0, Imagenette only)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", help="TFDS data folder")
     parser.set_defaults(run=_run_evaluate)
@@ -384,7 +388,15 @@ def _run_evaluate(args):
     metrics = DEFAULT_METRICS if args.fid else tuple(m for m in DEFAULT_METRICS if m != "fid")
     predictions = predict_all(generators, images)
     names_of_classes = class_names(args.dataset) if labels is not None else None
-    report = evaluate_predictions(images, predictions, labels=labels, class_names=names_of_classes, metrics=metrics)
+    judge = None
+    if args.judge:
+        from kcolor.evaluation.judge import judge_from_spec, readable_class_names
+
+        if labels is None or (labels < 0).any():
+            raise ValueError(f"--judge needs a labelled dataset; {args.dataset} has no class labels.")
+        judge, names_of_classes = judge_from_spec(args.judge), readable_class_names(names_of_classes)
+    report = evaluate_predictions(images, predictions, labels=labels, class_names=names_of_classes, metrics=metrics,
+                                  judge=judge)
     default_out = Path(runs[0]) / "evaluation" if args.model and Path(runs[0]).is_dir() else Path("evaluation")
     out_dir = Path(args.out) if args.out else default_out
     histories = {name: Path(run) / "history.csv" for name, run in zip(names, runs) if (Path(run) / "history.csv").is_file()}
@@ -403,6 +415,8 @@ def _run_evaluate(args):
 
 
 def build_parser():
+    from kcolor.cli_judge import add_judge_parser
+
     parser = argparse.ArgumentParser(
         prog="kcolor",
         description="Image colorization with conditional GANs (Nazeri et al. 2018) in Keras 3.",
@@ -412,6 +426,7 @@ def build_parser():
         "train": _add_train_parser(subparsers),
         "colorize": _add_colorize_parser(subparsers),
         "evaluate": _add_evaluate_parser(subparsers),
+        "judge": add_judge_parser(subparsers),
     }
     return parser
 

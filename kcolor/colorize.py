@@ -70,12 +70,16 @@ def colorize(generator, images, batch_size=64):
 def render_shape(height, width, render_size, multiple):
     """Generator input size for a `height` x `width` photo: longer side `render_size`, aspect kept.
 
-    Both sides are rounded to multiples of `multiple` (at least one multiple).
+    Both sides are rounded to multiples of `multiple` (at least one multiple), rounding down where rounding to
+    the nearest would exceed the photo's own side.
     """
     scale = render_size / max(height, width)
 
     def fit(side):
-        return max(multiple, int(round(side * scale / multiple)) * multiple)
+        nearest = int(round(side * scale / multiple)) * multiple
+        if nearest > side:
+            nearest = (side // multiple) * multiple
+        return max(multiple, nearest)
 
     return fit(height), fit(width)
 
@@ -86,8 +90,9 @@ def colorize_photo(generator, image, render_size=256):
     Args:
         generator: A kcolor generator.
         image: Gray `(H, W)` / `(H, W, 1)` or RGB `(H, W, 3)`, uint8 or float in [0, 1].
-        render_size: The longer side, in pixels, at which the generator runs (rounded to a size it accepts).
-            Models trained on small images (CIFAR-10's 32 px) do best at a small render size.
+        render_size: The longer side, in pixels, at which the generator runs (rounded to a size it accepts),
+            at most the photo's own longer side: a photo is never upsampled for the generator. Models do best
+            near the size they trained at (`kcolor.model_files.default_render_size`).
 
     Returns:
         uint8 RGB `(H, W, 3)`: the photo's own lightness with the predicted color.
@@ -100,6 +105,7 @@ def colorize_photo(generator, image, render_size=256):
     if render_size <= 0:
         raise ValueError(f"render_size must be positive, got {render_size}.")
     height, width = image.shape[:2]
+    render_size = min(render_size, max(height, width))
     full_lightness = gray_to_model_input(image[None])  # (1, H, W, 1)
     small_shape = render_shape(height, width, render_size, generator_size_multiple(generator))
     small_lightness = ops.image.resize(full_lightness, small_shape, interpolation="bilinear", antialias=True)

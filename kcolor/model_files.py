@@ -14,7 +14,12 @@ GENERATOR_FILE = "generator.keras"
 
 
 def generator_path(model):
-    """The generator file of `model`: a run folder (its `generator.keras`) or a `.keras` file."""
+    """The generator file of `model`: a run folder (its `generator.keras`), a `.keras` file, or `pretrained`
+    / `pretrained:NAME` (a colorizer shipped with kcolor, `kcolor.pretrained`)."""
+    from kcolor.pretrained import is_pretrained_name, pretrained_path
+
+    if is_pretrained_name(model):
+        return pretrained_path(model)
     path = Path(model)
     if path.is_dir():
         path = path / GENERATOR_FILE
@@ -29,7 +34,7 @@ def load_generator(model):
     """Loads a generator with Keras safe mode on.
 
     Args:
-        model: A run folder (written by `kcolor train`) or a `.keras` file.
+        model: A run folder (written by `kcolor train`), a `.keras` file, or `pretrained[:NAME]`.
 
     Returns:
         The generator `keras.Model`.
@@ -70,6 +75,24 @@ def _first_line(error):
 
 
 def run_config(model):
-    """The `config.json` of a run folder as a dict, or None (a bare `.keras` file has none)."""
+    """The `config.json` of a run folder (or the facts of a shipped colorizer) as a dict, or None (a bare
+    `.keras` file has none)."""
+    from kcolor.pretrained import is_pretrained_name, pretrained_info
+
+    if is_pretrained_name(model):
+        return pretrained_info(model)
     path = Path(model) / "config.json"
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def default_render_size(model):
+    """The longer side at which `kcolor colorize` runs `model` unless told otherwise.
+
+    A shipped colorizer's own (`render_size` in its facts, chosen on held-out photos at full resolution); for
+    a run folder, the size it trained at: on 1,003 CIFAR-10 test images the recipe's GAN scored 23.88 dB PSNR
+    rendered at its native 32 px and 22.82 dB at 64 px, the former default (gray: 23.95 dB). 256 for a bare
+    `.keras` file. `kcolor.colorize.colorize_photo` never renders above a photo's own size.
+    """
+    config = run_config(model) or {}
+    size = config.get("render_size") or config.get("image_size")
+    return int(size) if size else 256

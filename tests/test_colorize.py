@@ -29,7 +29,9 @@ def test_colorize_rejects_sizes_the_generator_cannot_take(generator):
 
 def test_render_shape_keeps_aspect_and_multiple():
     assert render_shape(3000, 4000, 256, 16) == (192, 256)
-    assert render_shape(10, 10, 256, 16) == (256, 256)
+    assert render_shape(10, 10, 256, 16) == (16, 16)  # never above the photo's size, but at least one multiple
+    assert render_shape(224, 224, 224, 64) == (192, 192)  # 224 would round up to 256: round down instead
+    assert render_shape(224, 224, 128, 64) == (128, 128)
     assert render_shape(4000, 100, 64, 16) == (64, 16)
 
 

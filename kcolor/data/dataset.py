@@ -55,7 +55,7 @@ def load_dataset(
             (``sample`` crops come in random order regardless.)
         augment: random crops and flips; defaults to True for ``"train"``, False otherwise.
         with_labels: yield ``(images, labels)`` with ``int64`` labels; sources without labels
-            (``sample``, ``folder:``, npz files without ``labels``) give ``-1``.
+            (``sample``, a folder without class folders, npz files without ``labels``) give ``-1``.
         limit: use only the first ``limit`` usable images of the split (for ``sample``: crops
             per epoch).
         cache: keep decoded, resized images in memory: TFDS splits when they fit in 2 GiB,
@@ -137,13 +137,18 @@ def class_names(spec: str | os.PathLike | DatasetSpec) -> list[str] | None:
 
     Returns:
         The CIFAR-10 names for ``cifar10``; the label names of other TFDS datasets when TFDS
-        knows them; None otherwise (``sample``, ``folder:``, ``npz:``, no TensorFlow).
+        knows them; the class folders' names for ``folder:`` (when there are two or more); None
+        otherwise (``sample``, ``npz:``, no TensorFlow).
 
     Example:
         >>> class_names("cifar10")[:3]
         ['airplane', 'automobile', 'bird']
     """
     parsed = parse_spec(spec)
+    if parsed.kind == "folder":
+        from kcolor.data.folder import folder_class_names
+
+        return folder_class_names(parsed.value) if os.path.isdir(parsed.value) else None
     if parsed.kind != "tfds":
         return None
     try:

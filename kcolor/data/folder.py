@@ -10,6 +10,10 @@ recursively, skipping hidden files and folders (names starting with ``.``). The 
   buckets. The assignment is deterministic, independent of the other files, and stable when
   files are added; a very small folder may end up with an empty validation split.
 
+Labels come from class folders: when the files of the dataset lie in at least two different folders, a
+file's label is the index of its folder's name in the sorted names of all of them (``imagenette/train/
+n01440764/x.JPEG`` is class ``n01440764``), the same in every split (:func:`folder_class_names`).
+
 Every file is decoded once when the dataset is loaded (in a thread pool) to drop grayscale, too
 small and unreadable files; the count is reported in one
 :class:`~kcolor.data.errors.SkippedImagesWarning`. With ``cache=True`` the images are kept in
@@ -126,7 +130,8 @@ def load_folder_source(
         cache: keep the resized images in memory; otherwise re-read files on each access.
 
     Returns:
-        An :class:`~kcolor.data.sources.ImageSource` without labels (all ``-1``).
+        An :class:`~kcolor.data.sources.ImageSource`, labelled by class folder when the dataset
+        has them (:func:`folder_class_names`), else with all labels ``-1``.
 
     Raises:
         DatasetError: see :func:`folder_split_files`, or no usable image is left.
@@ -137,13 +142,38 @@ def load_folder_source(
     files = folder_split_files(root, split)
     description = f"folder:{root} ({split})"
     kept = select_usable(_scan_files(files, image_size, keep_pixels=cache), description, limit=limit)
+    paths = [path for path, _ in kept]
     if cache:
         images = [image for _, image in kept]
         loader = images.__getitem__
     else:
-        paths = [path for path, _ in kept]
         loader = lambda index: resize_shorter_side(read_image(paths[index]), image_size)  # noqa: E731
-    return ImageSource(description, loader, np.full(len(kept), -1), has_labels=False)
+    names = folder_class_names(root)
+    if names is None:
+        return ImageSource(description, loader, np.full(len(kept), -1), has_labels=False)
+    index_of = {name: index for index, name in enumerate(names)}
+    return ImageSource(description, loader, np.array([index_of[path.parent.name] for path in paths]), has_labels=True)
+
+
+def folder_class_names(root: str | os.PathLike) -> list[str] | None:
+    """The class names of a folder dataset: the sorted names of the folders that hold its images.
+
+    Args:
+        root: the dataset folder.
+
+    Returns:
+        The names, or None when all images lie in one folder (no labels). With ``train/`` and
+        ``validation/`` folders the classes of both count, so a label means the same in each.
+
+    Example:
+        >>> folder_class_names("imagenette")   # imagenette/train/n01440764/*.JPEG, ...
+        ['n01440764', 'n02102040', ...]
+    """
+    root = Path(root)
+    split_folders = _explicit_split_folders(root) if root.is_dir() else None
+    folders = split_folders.values() if split_folders is not None else [root]
+    names = sorted({path.parent.name for folder in folders for path in list_image_files(folder)})
+    return names if len(names) >= 2 else None
 
 
 def _explicit_split_folders(root: Path) -> dict[str, Path] | None:

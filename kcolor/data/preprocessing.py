@@ -21,9 +21,33 @@ MIN_SOURCE_SIDE = 8
 scaling them up to ``image_size`` would only produce blur. Anything larger is resized, up or
 down."""
 
-SKIP_REASONS = ("grayscale", "too small")
+MIN_SOURCE_COLORFULNESS = 8.0
+"""Source images less colorful than this (:func:`source_colorfulness`) are skipped as
+"colorless": black-and-white photos stored as RGB, sepia prints, silver gadgets on white. A
+colorizer learns nothing from them but to hedge towards gray. On Imagenette's 9,469 training
+photos it drops 268 besides the 173 stored as grayscale; a look at the photos just above it
+(8-12) shows mostly real, if muted, color."""
+
+SKIP_REASONS = ("grayscale", "too small", "colorless")
 """Why a decoded source image can be left out of a dataset; the TensorFlow path encodes a
 reason as its position in this tuple plus one (zero meaning "keep")."""
+
+
+def source_colorfulness(image: np.ndarray) -> float:
+    """The colorfulness of Hasler & Suesstrunk (2003) of a ``uint8`` RGB image, on 0-255 values.
+
+    ``sqrt(std(rg)^2 + std(yb)^2) + 0.3 * sqrt(mean(rg)^2 + mean(yb)^2)`` with ``rg = R - G`` and
+    ``yb = (R + G) / 2 - B``: 0 for gray, about 15 for "slightly colorful", 33 for "moderately".
+
+    Example:
+        >>> source_colorfulness(np.full((8, 8, 3), 128, np.uint8))
+        0.0
+    """
+    rgb = np.asarray(image, np.float32)
+    red_green = rgb[..., 0] - rgb[..., 1]
+    yellow_blue = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    spread = np.hypot(red_green.std(), yellow_blue.std())
+    return float(spread + 0.3 * np.hypot(red_green.mean(), yellow_blue.mean()))
 
 
 def skip_reason(image: np.ndarray) -> str | None:
@@ -34,7 +58,8 @@ def skip_reason(image: np.ndarray) -> str | None:
 
     Returns:
         ``"too small"`` when the shorter side is below :data:`MIN_SOURCE_SIDE`, ``"grayscale"``
-        when :func:`~kcolor.data.images.is_grayscale` holds, otherwise None.
+        when :func:`~kcolor.data.images.is_grayscale` holds, ``"colorless"`` when its
+        :func:`source_colorfulness` is below :data:`MIN_SOURCE_COLORFULNESS`, otherwise None.
 
     Example:
         >>> skip_reason(np.zeros((32, 32, 3), np.uint8))
@@ -44,6 +69,8 @@ def skip_reason(image: np.ndarray) -> str | None:
         return SKIP_REASONS[1]
     if is_grayscale(image):
         return SKIP_REASONS[0]
+    if source_colorfulness(image) < MIN_SOURCE_COLORFULNESS:
+        return SKIP_REASONS[2]
     return None
 
 

@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from kcolor.evaluation.artifacts import checkerboard_energy_of_lab
 from kcolor.evaluation.batching import DEFAULT_BATCH_SIZE, map_batches
 from kcolor.evaluation.lab import rgb_to_lab
 from kcolor.evaluation.validation import check_image_pair, check_images
@@ -172,8 +173,11 @@ class Metric:
         higher_is_better: True or False, or None when neither (colorfulness).
         compares_with_truth: False for metrics of the prediction alone.
         compute: Per-batch function ``(ImageComparison, MetricSettings) ->
-            (n,)`` values, or None for dataset-level metrics (FID).
+            (n,)`` values, or None for metrics computed elsewhere (FID, the
+            judge's).
         value_format: ``str.format`` pattern for tables (``"{:.2f}"``).
+        per_image: Whether the metric has a value per image (and so per
+            class); False for dataset-level metrics (FID, gap closed).
     """
 
     key: str
@@ -183,10 +187,11 @@ class Metric:
     compares_with_truth: bool
     compute: Callable[[ImageComparison, MetricSettings], np.ndarray] | None
     value_format: str = "{:.3f}"
+    per_image: bool = True
 
     def format(self, value: float | None) -> str:
-        """Formats a value for a table; ``None`` (not computed) becomes ``"–"``."""
-        return "–" if value is None else self.value_format.format(value)
+        """Formats a value for a table; ``None`` (not computed) or nan becomes ``"–"``."""
+        return "–" if value is None or value != value else self.value_format.format(value)
 
     @property
     def heading(self) -> str:
@@ -247,6 +252,16 @@ METRICS: dict[str, Metric] = {
             value_format="{:.1f}",
         ),
         Metric(
+            key="checkerboard",
+            title="Checkerboard",
+            description="root-mean-square 2x2 diagonal detail of a*b*, the pattern transposed convolutions print "
+            "(kcolor.evaluation.artifacts); compare with the ground-truth row",
+            higher_is_better=None,
+            compares_with_truth=False,
+            compute=lambda comparison, settings: checkerboard_energy_of_lab(comparison.pred_lab),
+            value_format="{:.2f}",
+        ),
+        Metric(
             key="fid",
             title="FID",
             description="Fréchet Inception Distance between the images and the ground truth "
@@ -255,6 +270,28 @@ METRICS: dict[str, Metric] = {
             compares_with_truth=True,
             compute=None,
             value_format="{:.2f}",
+            per_image=False,
+        ),
+        Metric(
+            key="judge",
+            title="Judge accuracy",
+            description="top-1 accuracy of a classifier trained on color photos on the images: semantic "
+            "interpretability (Zhang et al. 2016; kcolor.evaluation.judge)",
+            higher_is_better=True,
+            compares_with_truth=False,
+            compute=None,
+            value_format="{:.1%}",
+        ),
+        Metric(
+            key="judge_gap",
+            title="Gap closed",
+            description="share of the judge's gray-to-truth accuracy gap that the row closes: 0 % is as "
+            "recognisable as gray, 100 % as the real photos",
+            higher_is_better=True,
+            compares_with_truth=False,
+            compute=None,
+            value_format="{:.0%}",
+            per_image=False,
         ),
     )
 }

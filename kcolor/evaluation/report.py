@@ -122,7 +122,7 @@ class Report:
             values, metrics = self.overall, self.metrics
         elif class_label in self.per_class:
             values = self.per_class[class_label]
-            metrics = [metric for metric in self.metrics if get_metric(metric).compute is not None]
+            metrics = [metric for metric in self.metrics if get_metric(metric).per_image]
         else:
             raise ValueError(f"Unknown class {class_label!r}; the report has {list(self.per_class)}.")
         header = ["Source"] + [get_metric(metric).heading for metric in metrics]
@@ -143,7 +143,7 @@ class Report:
         """
         if not self.per_class:
             return ""
-        if metric not in self.metrics or get_metric(metric).compute is None:
+        if metric not in self.metrics or not get_metric(metric).per_image:
             raise ValueError(f"{metric!r} has no per-class values in this report.")
         definition = get_metric(metric)
         header = ["Class", "n"] + self.rows
@@ -176,7 +176,7 @@ class Report:
         ]
         if per_class and self.per_class:
             for metric in self.metrics:
-                if get_metric(metric).compute is not None:
+                if get_metric(metric).per_image:
                     parts += [f"## {get_metric(metric).title} by class", self.per_class_markdown(metric)]
         if self.notes:
             parts += ["## Notes", "\n".join(f"- {note}" for note in self.notes)]
@@ -220,6 +220,7 @@ def evaluate_predictions(
     fid_image_size: int = FID_IMAGE_SIZE,
     batch_size: int = DEFAULT_BATCH_SIZE,
     verbose: bool = True,
+    judge=None,
 ) -> Report:
     """Scores predicted images against the truth, with gray and ground-truth rows.
 
@@ -238,6 +239,9 @@ def evaluate_predictions(
         fid_image_size: Inception input side (299 for standard FIDs, >= 75).
         batch_size: Images evaluated at a time.
         verbose: Whether to show a progress bar.
+        judge: Optional :class:`~kcolor.evaluation.judge.SemanticJudge`; with
+            ``labels`` it adds the ``judge`` (accuracy) and ``judge_gap``
+            (share of the gray-to-truth gap closed) columns.
 
     Returns:
         The :class:`Report`. When the ImageNet weights cannot be downloaded
@@ -261,10 +265,25 @@ def evaluate_predictions(
     accumulator = _fid_accumulator(fid_weights, fid_image_size, notes) if "fid" in metrics else None
     if "fid" in metrics and accumulator is None:
         metrics.remove("fid")
+    metrics = [metric for metric in metrics if metric not in ("judge", "judge_gap")]
     image_metrics = [metric for metric in metrics if get_metric(metric).compute is not None]
     per_image = _score_images(true_rgb, predictions, image_metrics, settings, accumulator, batch_size, verbose)
     rows = list(per_image)
+    if judge is not None:
+        if labels is None:
+            raise ValueError("a judge needs the images' labels: pass labels=.")
+        from kcolor.evaluation.judge import semantic_interpretability
+
+        judged = semantic_interpretability(judge, true_rgb, labels, predictions)
+        for row in rows:
+            per_image[row]["judge"] = judged.correct[row]
+        metrics += ["judge", "judge_gap"]
+        notes.append(f"Judge: {judged.judge}.")
     overall = {row: {metric: _mean(values) for metric, values in per_image[row].items()} for row in rows}
+    if judge is not None:
+        for row in rows:
+            gap = judged.gap_closed(row)
+            overall[row]["judge_gap"] = None if np.isnan(gap) else gap  # None: the judge does not use color
     if accumulator is not None:
         for row in rows:
             overall[row]["fid"] = accumulator.distance(TRUTH_ROW, row)

@@ -3,8 +3,8 @@
 Nazeri et al. (2018) replace the noise vector of a GAN's generator with the image's lightness: the
 generator is an encoder-decoder with skip connections (U-Net, Ronneberger et al. 2015; Isola et al. 2017).
 The encoder's 4x4 convolutions halve the image at every block after the first, with batch normalization and
-LeakyReLU(0.2); the decoder's 4x4 stride-2 transposed convolutions double it again, with batch
-normalization, dropout where the preset says so, and ReLU, and each decoder block is concatenated with the
+LeakyReLU(0.2); the decoder's blocks double it again (4x4 stride-2 transposed convolutions, or a bilinear
+resize and a 3x3 convolution: `upsampling_block`), with batch normalization, dropout where the preset says so, and ReLU, and each decoder block is concatenated with the
 encoder block of the same resolution, so fine detail does not have to squeeze through the bottleneck.
 
 The generator predicts **only a*b*** (2 channels, `tanh`, normalised as in `kcolor.color`). The lightness
@@ -72,15 +72,7 @@ def build_generator(
         skips.append(x)
 
     for index, (filters, dropout) in enumerate(preset.decoder):
-        x = layers.Conv2DTranspose(
-            scale_filters(filters, width_multiplier),
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=weight_initializer(),
-            name=f"decoder_{index}_conv",
-        )(x)  # doubles height and width
+        x = upsampling_block(x, scale_filters(filters, width_multiplier), preset.upsampling, name=f"decoder_{index}")
         x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"decoder_{index}_norm")(x)
         if dropout > 0:
             x = layers.Dropout(dropout, name=f"decoder_{index}_dropout")(x)
@@ -96,6 +88,31 @@ def build_generator(
             2, 4, strides=output_stride, padding="same", activation="tanh", dtype="float32", name="ab"
         )(x)
     return keras.Model(lightness, ab, name=name)  # (batch, H, W, 2)
+
+
+UPSAMPLING_KINDS = ("transpose", "resize")
+
+
+def upsampling_block(x, filters, kind, *, name):
+    """Doubles height and width of `x` into `filters` channels (layers named `{name}_conv`, `{name}_resize`).
+
+    `"transpose"` is a 4x4 stride-2 transposed convolution. Every output pixel of it sums 4 of its 16 taps, but
+    which 4 alternates from pixel to pixel, so unless training balances them exactly the output carries a
+    2-pixel checkerboard. `"resize"` resizes bilinearly and then applies a 3x3 convolution, the same kernel at
+    every pixel, which has no such pattern (Odena, Dumoulin & Olah 2016, "Deconvolution and checkerboard
+    artifacts").
+    """
+    if kind == "transpose":
+        return layers.Conv2DTranspose(
+            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=weight_initializer(),
+            name=f"{name}_conv",
+        )(x)  # fmt: skip
+    if kind == "resize":
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_resize")(x)
+        return layers.Conv2D(
+            filters, 3, padding="same", use_bias=False, kernel_initializer=weight_initializer(), name=f"{name}_conv"
+        )(x)
+    raise ValueError(f"Unknown upsampling {kind!r}; use one of {', '.join(UPSAMPLING_KINDS)}.")
 
 
 def generator_size_multiple(generator):

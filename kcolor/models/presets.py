@@ -1,4 +1,4 @@
-"""Architecture presets: the paper's CIFAR-10 and Places365 networks, and pix2pix.
+"""Architecture presets: the paper's CIFAR-10 and Places365 networks, kcolor's photo network, and pix2pix.
 
 A preset fixes the shape of the U-Net generator and the PatchGAN discriminator (filters and strides of each
 block, where dropout runs) together with the image size it was designed for and the batch size kcolor trains it
@@ -36,6 +36,10 @@ class Preset:
             connection from the encoder block of the same resolution.
         discriminator: `(filters, stride)` of each 4x4 PatchGAN convolution before the 1-channel logit map.
         description: One line for `--help` and docs.
+        upsampling: How each decoder block doubles the image. `"transpose"` (the paper's and pix2pix's): a 4x4
+            stride-2 transposed convolution, whose kernel overlaps unevenly and prints a checkerboard into the
+            colors (Odena et al. 2016). `"resize"`: bilinear 2x resize, then a 3x3 convolution, which cannot
+            (2.25x the multiply-adds of the decoder's transposed convolutions).
     """
 
     name: str
@@ -45,6 +49,7 @@ class Preset:
     decoder: tuple
     discriminator: tuple
     description: str = ""
+    upsampling: str = "transpose"
 
     @property
     def size_multiple(self):
@@ -81,6 +86,17 @@ PRESETS = {
             decoder=((512, 0.5), (512, 0.5), (512, 0.5), (256, 0.0), (128, 0.0), (64, 0.0), (64, 0.0)),
             discriminator=_PATCHGAN,
             description="Nazeri et al. 2018, Places365: 256 px, batch 16.",
+        ),
+        Preset(
+            name="photo-128",
+            image_size=128,
+            batch_size=16,
+            # 128x128 -> 128, 64, 32, 16, 8, 4, 2: the Places365 U-Net with its last encoder block removed
+            encoder=((64, 1), (64, 2), (128, 2), (256, 2), (512, 2), (512, 2), (512, 2)),
+            decoder=((512, 0.5), (512, 0.5), (256, 0.0), (128, 0.0), (64, 0.0), (64, 0.0)),
+            discriminator=_PATCHGAN,
+            upsampling="resize",
+            description="Photos at 128 px: the Places365 networks scaled to 128 px, resize-convolution decoder.",
         ),
         Preset(
             name="pix2pix",

@@ -1,0 +1,219 @@
+"""Photo runs for docs/RESULTS.md: split Imagenette by class, train the photo recipe, judge it.
+
+The development copy of Imagenette (`../shared/data/imagenette/train/<wnid>/*.JPEG`) has one folder, `train/`.
+`split` carves it, class by class, into three parts and writes them as trees of symbolic links that `folder:`
+datasets read:
+
+    python -m benchmarks.photos split --source ../shared/data/imagenette/train --out runs/photo/data
+
+    runs/photo/data/final/train/<wnid>/       85 %: what every photo run trains on
+    runs/photo/data/final/validation/<wnid>/  10 %: the final table only; no run or choice ever sees it
+    runs/photo/data/select/train/<wnid>/      the same training files (links again)
+    runs/photo/data/select/validation/<wnid>/ 5 %: the selection split, for choosing settings and in-fit validation
+
+Within each class the files are ordered by the SHA-1 of their relative path, and the first 10 % (rounded) go
+to validation, the next 5 % to selection: stratified by class, deterministic, independent of the machine.
+
+The other subcommands, each a few lines around kcolor's own API:
+
+    python -m benchmarks.photos score --data folder:runs/photo/data/final --judge runs/photo/judge/judge.keras \
+        --model "L1-only U-Net=runs/photo/l1" --model "GAN=runs/photo/gan" --figures docs/photo --json m.json
+    python -m benchmarks.photos render --data folder:runs/photo/data/select --judge J --model runs/photo/gan
+    python -m benchmarks.photos speed --model pretrained
+
+`score` is the final table (gray | models | truth on the validation photos at 128 px, with the judge's
+accuracy and gap closed). `render` colorizes photos at their full resolution (224 px for Imagenette) with the
+generator running at several render sizes, to choose a model's default. `speed` times `colorize_photo` and the
+whole `kcolor colorize` command on a 12-megapixel photo.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kcolor.data.folder import list_image_files
+
+METRICS = ("accuracy", "auc", "psnr", "ssim", "colorfulness", "checkerboard")
+
+VALIDATION_SHARE = 0.10
+SELECTION_SHARE = 0.05
+
+
+def split_by_class(source):
+    """`{"train": [...], "validation": [...], "selection": [...]}` of `(class, path)`, stratified by class."""
+    source = Path(source)
+    by_class = {}
+    for path in list_image_files(source):
+        by_class.setdefault(path.parent.name, []).append(path)
+    parts = {"train": [], "validation": [], "selection": []}
+    for name, paths in sorted(by_class.items()):
+        ordered = sorted(paths, key=lambda p: hashlib.sha1(p.relative_to(source).as_posix().encode()).hexdigest())
+        validation = round(len(ordered) * VALIDATION_SHARE)
+        selection = round(len(ordered) * SELECTION_SHARE)
+        parts["validation"] += [(name, p) for p in ordered[:validation]]
+        parts["selection"] += [(name, p) for p in ordered[validation : validation + selection]]
+        parts["train"] += [(name, p) for p in ordered[validation + selection :]]
+    return parts
+
+
+def write_links(files, folder):
+    """Links `folder/<class>/<file name>` to each `(class, path)` of `files`."""
+    for name, path in files:
+        target = Path(folder) / name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            os.symlink(path.resolve(), target)
+
+
+def write_split(source, out):
+    parts = split_by_class(source)
+    out = Path(out)
+    write_links(parts["train"], out / "final" / "train")
+    write_links(parts["validation"], out / "final" / "validation")
+    write_links(parts["train"], out / "select" / "train")
+    write_links(parts["selection"], out / "select" / "validation")
+    print(f"{out}: " + ", ".join(f"{len(files)} {part}" for part, files in parts.items()))
+    return parts
+
+
+def named_models(pairs):
+    """`["GAN=runs/gan", "runs/l1"]` -> `{"GAN": "runs/gan", "l1": "runs/l1"}`."""
+    models = {}
+    for pair in pairs:
+        name, separator, path = pair.partition("=")
+        if not separator:
+            name, path = Path(pair).stem if pair.endswith(".keras") else Path(pair).name, pair
+        models[name] = path
+    return models
+
+
+def score(data, models, judge_file, image_size=128, figures=None, json_path=None, count=6):
+    """The final table: every model on the validation split of `data`, with the judge, gray and truth rows."""
+    from kcolor.data import class_names, load_arrays
+    from kcolor.evaluation import comparison_grid, evaluate_predictions, loss_curves, predict_all
+    from kcolor.evaluation.judge import load_judge, readable_class_names
+    from kcolor.model_files import load_generator
+
+    images, labels = load_arrays(data, "validation", image_size)
+    names = readable_class_names(class_names(data))
+    predictions = predict_all({name: load_generator(path) for name, path in models.items()}, images)
+    report = evaluate_predictions(
+        images, predictions, labels=labels, class_names=names, metrics=METRICS, judge=load_judge(judge_file),
+        verbose=False,
+    )  # fmt: skip
+    print(f"{len(images)} validation photos at {image_size} px")
+    print(report.table_markdown())
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    if figures:
+        Path(figures).mkdir(parents=True, exist_ok=True)
+        comparison_grid(images, predictions, count=count, seed=0, labels=labels, class_names=names,
+                        path=Path(figures) / "photo_comparison.png")  # fmt: skip
+        histories = {name: Path(path) / "history.csv" for name, path in models.items()
+                     if (Path(path) / "history.csv").is_file()}  # fmt: skip
+        if histories:
+            loss_curves(histories, path=Path(figures) / "photo_loss_curves.png")
+    return report
+
+
+def render_sizes(data, model, judge_file, sizes=(64, 128, 192, 224), limit=None):
+    """Scores `model` on the validation photos of `data` at their full resolution, rendered at each size."""
+    from kcolor.colorize import colorize_photo
+    from kcolor.data import load_arrays
+    from kcolor.data.images import read_image
+    from kcolor.evaluation import evaluate_predictions
+    from kcolor.evaluation.judge import load_judge
+    from kcolor.model_files import load_generator
+
+    files = sorted(path for path in list_image_files(Path(data.partition(":")[2]) / "validation"))
+    side = min(read_image(files[0]).shape[:2])  # Imagenette: 224 x 224, the full resolution
+    images, labels = load_arrays(data, "validation", side, limit=limit)
+    generator = load_generator(model)
+    predictions = {
+        f"render {size}": np.stack([colorize_photo(generator, image, render_size=size) for image in images])
+        for size in sizes
+    }
+    report = evaluate_predictions(images, predictions, labels=labels, metrics=METRICS, judge=load_judge(judge_file),
+                                  verbose=False)  # fmt: skip
+    print(f"{model}: {len(images)} photos at {side} px (full resolution), generator at each render size")
+    print(report.table_markdown())
+    return report
+
+
+def speed(model="pretrained", megapixels=12, repeats=5):
+    """Seconds to colorize a `megapixels` photo: `colorize_photo` alone, and the whole `kcolor colorize`."""
+    from PIL import Image
+    from skimage import data as examples
+
+    from kcolor.colorize import colorize_photo
+    from kcolor.model_files import default_render_size, load_generator
+
+    width = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
+    height = int(round(width * 3 / 4))
+    photo = np.asarray(Image.fromarray(examples.chelsea()).resize((width, height), Image.Resampling.BICUBIC))
+    generator = load_generator(model)
+    render_size = default_render_size(model)
+    colorize_photo(generator, photo, render_size=render_size)  # compile and warm up
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        colorize_photo(generator, photo, render_size=render_size)
+        seconds.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "photo.jpg"
+        Image.fromarray(photo).save(source, quality=92)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "kcolor", "colorize", str(source), "--model", model,
+                        "--out-dir", folder], check=True, capture_output=True)  # fmt: skip
+        command = time.perf_counter() - start
+    result = {
+        "photo": f"{width}x{height} ({width * height / 1e6:.1f} MP)", "render_size": render_size,
+        "colorize_photo_s_median": statistics.median(seconds), "colorize_photo_s": seconds,
+        "kcolor_colorize_command_s": command,
+    }  # fmt: skip
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.photos", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    split = commands.add_parser("split", help="carve train / validation / selection link trees, by class")
+    split.add_argument("--source", required=True, help="folder of class folders, e.g. ../shared/data/imagenette/train")
+    split.add_argument("--out", required=True)
+    scoring = commands.add_parser("score", help="the final table on the validation photos, with the judge")
+    rendering = commands.add_parser("render", help="score one model at several render sizes, full resolution")
+    for command in (scoring, rendering):
+        command.add_argument("--data", required=True, help="folder: spec whose validation split is scored")
+        command.add_argument("--judge", required=True, help="judge .keras file (kcolor judge train)")
+        command.add_argument("--model", action="append", required=True, metavar="[NAME=]RUN")
+    scoring.add_argument("--figures", help="folder for photo_comparison.png and photo_loss_curves.png")
+    scoring.add_argument("--json", help="write the report's JSON here")
+    rendering.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 192, 224])
+    timing = commands.add_parser("speed", help="time colorizing a 12-megapixel photo")
+    timing.add_argument("--model", default="pretrained")
+    timing.add_argument("--megapixels", type=float, default=12)
+    args = parser.parse_args(argv)
+    if args.command == "split":
+        write_split(args.source, args.out)
+    elif args.command == "score":
+        score(args.data, named_models(args.model), args.judge, figures=args.figures, json_path=args.json)
+    elif args.command == "render":
+        for model in args.model:
+            render_sizes(args.data, model, args.judge, sizes=args.sizes)
+    else:
+        speed(args.model, args.megapixels)
+
+
+if __name__ == "__main__":
+    main()
