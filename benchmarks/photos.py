@@ -20,6 +20,7 @@ The other subcommands, each a few lines around kcolor's own API:
         --model "L1-only U-Net=runs/photo/l1" --model "GAN=runs/photo/gan" --figures docs/photo --json m.json
     python -m benchmarks.photos render --data folder:runs/photo/data/select --judge J --model runs/photo/gan
     python -m benchmarks.photos speed --model pretrained
+    python -m benchmarks.photos overview --data folder:runs/photo/data/final --out docs/photo_overview.png
 
 `score` is the final table (gray | models | truth on the validation photos at 128 px, with the judge's
 accuracy and gap closed). `render` colorizes photos at their full resolution (224 px for Imagenette) with the
@@ -185,6 +186,34 @@ def speed(model="pretrained", megapixels=12, repeats=5):
     return result
 
 
+def overview(data, model, path, classes=6, per_row=2):
+    """The README's picture: gray | model | truth at full resolution, the first validation photo of each class.
+
+    Photos are taken in a fixed order (the first of each class by file name), not chosen by how they look.
+    """
+    from kcolor.colorize import colorize_photo
+    from kcolor.data import class_names, load_arrays
+    from kcolor.evaluation.figures import finish_figure, image_grid, show_image
+    from kcolor.evaluation.judge import readable_class_names
+    from kcolor.evaluation.lab import gray_reference
+    from kcolor.model_files import default_render_size, load_generator
+
+    images, labels = load_arrays(data, "validation", 224)
+    names = readable_class_names(class_names(data))
+    chosen = [int(np.flatnonzero(labels == label)[0]) for label in sorted(set(labels.tolist()))[:classes]]
+    generator, render_size = load_generator(model), default_render_size(model)
+    triples = [(gray_reference(images[[i]])[0], colorize_photo(generator, images[i], render_size), images[i])
+               for i in chosen]  # fmt: skip
+    rows = (len(triples) + per_row - 1) // per_row
+    figure, axes = image_grid(rows, 3 * per_row, cell_inches=2.3)
+    for index, (triple, image_index) in enumerate(zip(triples, chosen)):
+        row, first = divmod(index, per_row)
+        for offset, (image, title) in enumerate(zip(triple, ("gray", "kcolor's photo model", "truth"))):
+            label = names[labels[image_index]] if offset == 0 and names else None
+            show_image(axes[row, 3 * first + offset], image, title=title if row == 0 else None, row_label=label)
+    return finish_figure(figure, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.photos", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +229,10 @@ def main(argv=None):
     scoring.add_argument("--figures", help="folder for photo_comparison.png and photo_loss_curves.png")
     scoring.add_argument("--json", help="write the report's JSON here")
     rendering.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 192, 224])
+    picture = commands.add_parser("overview", help="the README picture: gray | model | truth, full resolution")
+    picture.add_argument("--data", required=True)
+    picture.add_argument("--model", default="pretrained")
+    picture.add_argument("--out", required=True, help="PNG file")
     timing = commands.add_parser("speed", help="time colorizing a 12-megapixel photo")
     timing.add_argument("--model", default="pretrained")
     timing.add_argument("--megapixels", type=float, default=12)
@@ -211,6 +244,8 @@ def main(argv=None):
     elif args.command == "render":
         for model in args.model:
             render_sizes(args.data, model, args.judge, sizes=args.sizes)
+    elif args.command == "overview":
+        overview(args.data, args.model, args.out)
     else:
         speed(args.model, args.megapixels)
 

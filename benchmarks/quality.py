@@ -5,7 +5,7 @@ Three subcommands, each a few lines around kcolor's own API:
     python -m benchmarks.quality holdout --data npz:../shared/data/cifar10_train_subset.npz --out runs/quality/dev.npz
     python -m benchmarks.quality train --data npz:runs/quality/dev.npz --epochs 10 --out runs/quality/base --set width_multiplier=0.5
     python -m benchmarks.quality train --data npz:runs/quality/dev.npz --epochs 15 --from runs/quality/base --out runs/quality/l300 --set width_multiplier=0.5
-    python -m benchmarks.quality score --data npz:runs/quality/dev.npz runs/quality/base runs/quality/l300
+    python -m benchmarks.quality score --data npz:runs/quality/dev.npz runs/quality/base runs/quality/l300 [--judge J]
 
 `holdout` writes the *training* split of an `npz:` file as a new file, whose own validation split (its last
 10 %) is a selection split: choose settings on it, and keep the original validation split (the original file's
@@ -28,6 +28,7 @@ import numpy as np
 from kcolor.data import load_arrays
 from kcolor.data.npz import npz_split_range
 from kcolor.evaluation import comparison_grid, evaluate_predictions, loss_curves, predict_all
+from kcolor.evaluation.judge import load_judge
 from kcolor.model_files import load_generator
 from kcolor.training import TrainConfig, train
 
@@ -79,16 +80,18 @@ def train_run(data, epochs, out, settings, start_from=None):
     return result
 
 
-def score(data, models, figures=None):
+def score(data, models, figures=None, judge=None):
     """Prints the Markdown table of `models` (run folders or .keras files) on the validation split.
 
     With `figures` (a folder), also writes `comparison.png` (gray | each model | truth) and, for run folders,
-    `loss_curves.png` from their `history.csv`. Returns the report.
+    `loss_curves.png` from their `history.csv`. With `judge` (a `.keras` file from `kcolor judge train`), adds
+    its accuracy and the share of the gray-to-truth gap each row closes. Returns the report.
     """
-    images, _ = load_arrays(data, "validation", 32)
+    images, labels = load_arrays(data, "validation", 32)
     generators = {Path(model).name: load_generator(model) for model in models}
     predictions = predict_all(generators, images)
-    report = evaluate_predictions(images, predictions, metrics=METRICS, verbose=False)
+    judged = dict(labels=labels, judge=load_judge(judge)) if judge else {}
+    report = evaluate_predictions(images, predictions, metrics=METRICS, verbose=False, **judged)
     print(f"{len(images)} validation images")
     print(report.table_markdown())
     if figures:
@@ -115,13 +118,14 @@ def main(argv=None):
     single.add_argument("--from", dest="start_from", metavar="RUN", help="continue a copy of this run folder")
     scoring.add_argument("models", nargs="+")
     scoring.add_argument("--figures", help="folder for comparison.png and loss_curves.png")
+    scoring.add_argument("--judge", help="a judge .keras file (kcolor judge train) for semantic interpretability")
     args = parser.parse_args(argv)
     if args.command == "holdout":
         write_holdout(args.data, args.out)
     elif args.command == "train":
         train_run(args.data, args.epochs, args.out, parse_settings(args.set), start_from=args.start_from)
     else:
-        score(args.data, args.models, args.figures)
+        score(args.data, args.models, args.figures, args.judge)
 
 
 if __name__ == "__main__":

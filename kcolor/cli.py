@@ -93,8 +93,9 @@ def _add_train_parser(subparsers):
     parser.add_argument("--generator-ema", type=_non_negative_float, default=defaults.generator_ema,
                         metavar="MOMENTUM", help="momentum of the moving average of the generator's weights that "
                         f"is saved (default {defaults.generator_ema}; 0: save the trained weights)")
+    recipe_weights = ", ".join(f"{name} {preset.l1_weight:g}" for name, preset in sorted(PRESETS.items()))
     parser.add_argument("--l1-weight", type=_non_negative_float, default=defaults.l1_weight,
-                        help=f"lambda of the L1 term (default {defaults.l1_weight:g})")
+                        help=f"lambda of the L1 term (default: the preset's recipe value: {recipe_weights})")
     parser.add_argument("--learning-rate", type=_positive_float, default=defaults.generator_learning_rate,
                         help=f"Adam learning rate of G and D (default {defaults.generator_learning_rate:g})")
     parser.add_argument("--seed", type=_non_negative_int, default=defaults.seed,

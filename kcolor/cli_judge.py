@@ -21,9 +21,9 @@ def add_judge_parser(subparsers):
     train.add_argument("--out", required=True, help="the .keras file to write (facts go to the .json beside it)")
     train.add_argument("--image-size", type=_positive_int, default=128,
                        help="size of the photos it trains on: that of the colorizations it will judge (default 128)")
-    train.add_argument("--epochs", type=_positive_int, default=15, help="default 15")
+    train.add_argument("--epochs", type=_positive_int, default=12, help="default 12")
     train.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
-    train.add_argument("--width", type=_positive_int, default=32, help="filters of the first block (default 32)")
+    train.add_argument("--width", type=_positive_int, default=16, help="filters of the first block (default 16)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)

@@ -10,8 +10,10 @@ low-frequency; the eye takes detail from lightness).
 import numpy as np
 from keras import ops
 
+from kcolor import photo_lab
 from kcolor.color import (
     AB_SCALE,
+    L_SCALE,
     gray_to_model_input,
     lab_to_rgb,
     merge_lab,
@@ -106,10 +108,31 @@ def colorize_photo(generator, image, render_size=256):
         raise ValueError(f"render_size must be positive, got {render_size}.")
     height, width = image.shape[:2]
     render_size = min(render_size, max(height, width))
-    full_lightness = gray_to_model_input(image[None])  # (1, H, W, 1)
     small_shape = render_shape(height, width, render_size, generator_size_multiple(generator))
+    if image.dtype == np.uint8:  # photos: full-resolution color math on the host (kcolor.photo_lab)
+        luminance_y = photo_lab.luminance(image)
+        lightness = photo_lab.lightness_from_luminance(luminance_y) / np.float32(L_SCALE) - np.float32(1.0)
+        small_lightness = _resize_channels(lightness[..., None], small_shape)
+        ab = ops.convert_to_numpy(ops.cast(generator(small_lightness[None], training=False), "float32"))[0]
+        return photo_lab.colorized_rgb(luminance_y, _resize_channels(ab * np.float32(AB_SCALE), (height, width)))
+    full_lightness = gray_to_model_input(image[None])  # (1, H, W, 1)
     small_lightness = ops.image.resize(full_lightness, small_shape, interpolation="bilinear", antialias=True)
     ab = generator(small_lightness, training=False)
     ab = ops.image.resize(ops.cast(ab, "float32"), (height, width), interpolation="bilinear")
     lab = merge_lab(denormalize_lightness(full_lightness), ab * AB_SCALE)
     return _as_uint8(lab_to_rgb(lab))[0]
+
+
+def _resize_channels(values, shape):
+    """Bilinear resize of float32 `(H, W, C)` to `shape` `(h, w)`, antialiased when shrinking (PIL, per channel)."""
+    from PIL import Image
+
+    height, width = shape
+    if values.shape[:2] == (height, width):
+        return np.ascontiguousarray(values, np.float32)
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(values[..., c], np.float32), mode="F").resize(
+            (width, height), Image.Resampling.BILINEAR))
+        for c in range(values.shape[-1])
+    ]  # fmt: skip
+    return np.stack(channels, axis=-1)

@@ -110,7 +110,7 @@ class TrainConfig:
         steps_per_epoch: Batches per epoch (default: one pass over the training split).
         l1_only: Train the L1-only U-Net baseline instead of the GAN.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
-        l1_weight: lambda of the L1 term.
+        l1_weight: lambda of the L1 term; default: the preset's recipe value (`Preset.l1_weight`).
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
         l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the GAN game
@@ -147,7 +147,7 @@ class TrainConfig:
     generator_learning_rate: float = 2e-4
     discriminator_learning_rate: float = 2e-4
     beta_1: float = 0.5
-    l1_weight: float = 500.0
+    l1_weight: float = None
     label_smoothing: float = 0.9
     generator_steps: int = 1
     l1_warmup_epochs: int = None
@@ -170,6 +170,7 @@ class TrainConfig:
             self,
             image_size=self.image_size or preset.image_size,
             batch_size=self.batch_size or preset.batch_size,
+            l1_weight=preset.l1_weight if self.l1_weight is None else self.l1_weight,
         )
         check_image_size(config.image_size, config.image_size, preset)
         minimums = {

@@ -199,7 +199,7 @@ def semantic_interpretability(
     return SemanticInterpretability(accuracy=accuracy, correct=correct, judge=judge.name)
 
 
-def build_judge_classifier(num_classes: int, *, width: int = 32, input_size: int = JUDGE_IMAGE_SIZE, name="judge"):
+def build_judge_classifier(num_classes: int, *, width: int = 16, input_size: int = JUDGE_IMAGE_SIZE, name="judge"):
     """A small convolutional classifier of color photos, to train as a judge.
 
     Images of any size (float32 RGB in [0, 255]) are resized to `input_size`, then four blocks of two 3x3
@@ -242,9 +242,9 @@ def train_judge(
     out: str | Path,
     *,
     image_size: int = 128,
-    epochs: int = 20,
+    epochs: int = 12,
     batch_size: int = 32,
-    width: int = 32,
+    width: int = 16,
     learning_rate: float = 1e-3,
     seed: int = 0,
     data_dir: str | None = None,

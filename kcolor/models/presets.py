@@ -40,6 +40,8 @@ class Preset:
             stride-2 transposed convolution, whose kernel overlaps unevenly and prints a checkerboard into the
             colors (Odena et al. 2016). `"resize"`: bilinear 2x resize, then a 3x3 convolution, which cannot
             (2.25x the multiply-adds of the decoder's transposed convolutions).
+        l1_weight: lambda of kcolor's training recipe for this preset (`kcolor.training.TrainConfig` uses it
+            unless told otherwise; the paper's is 100). Chosen on held-out images: docs/RESULTS.md.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Preset:
     discriminator: tuple
     description: str = ""
     upsampling: str = "transpose"
+    l1_weight: float = 500.0
 
     @property
     def size_multiple(self):
