@@ -2,6 +2,7 @@
 
     python docs/notebook_figures.py                # trains two small CPU models first, unless runs/figures/ has them
     python docs/notebook_figures.py --epochs 20    # train (or continue) the figure models longer
+    python docs/notebook_figures.py --embed-only   # only copy the docs/ pictures into the notebooks again
 
 The pictures:
 
@@ -13,15 +14,24 @@ The pictures:
 The two models are the course's smoke-mode runs (`kcolor.tutorial.course_config(smoke=True)`: the paper's
 CIFAR-10 architecture at 1/8 width, 32 px crops of the offline `sample` photos) trained for more steps (12 full
 passes over the sample crops at batch size 32), on a CPU, into `runs/figures/`; the figure titles say so. On a
-shared 2-core CPU that took about 6 minutes (GAN 225 s, U-Net 127 s). Running the script again reuses those
-runs (it resumes them when `--epochs` asks for more). Every PNG is reduced to a 256-color palette to stay under
-300 KB.
+shared 2-vCPU AMD EPYC (Zen 4, AVX-512 with bf16) VM that took about 6 minutes (GAN 225 s, U-Net 127 s). Running
+the script again reuses those runs (it resumes them when `--epochs` asks for more). Every PNG is reduced to a
+256-color palette to stay under 300 KB.
+
+Each picture is then embedded in its notebook, in a markdown cell right after the Overview, as a
+`data:image/png;base64` URI in the cell's source: a link to `../docs/` is a broken image on Colab and in any
+notebook opened outside a checkout, and Colab does not render markdown cell *attachments* either
+(googlecolab/colabtools#3836), while every notebook viewer renders a data URI. `tests/test_notebooks.py` checks
+that the embedded bytes are those of a `docs/overview_*.png`, so after redrawing a picture run the script (or
+`--embed-only`) before committing.
 """
 
 import argparse
+import base64
 import dataclasses
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -29,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 from keras import ops
 from PIL import Image
@@ -46,7 +57,16 @@ from kcolor.tutorial import course_config
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
+NOTEBOOKS = ROOT / "notebooks"
 MAX_BYTES = 300 * 1024
+# Each notebook's Overview picture and its alt text.
+OVERVIEW_PICTURES = {
+    "01_data_preparation.ipynb": ("overview_lab_channels.png", "A photo's L*, a* and b* channels"),
+    "02_training_the_gan.ipynb": ("overview_training.png", "Sample grids of the GAN during training"),
+    "03_evaluation.ipynb": ("overview_comparison.png", "Gray input, L1-only U-Net, GAN and ground truth"),
+    "04_colorize_your_photos.ipynb": ("overview_photo.png", "A black-and-white photo colorized at full resolution"),
+}
+PICTURE_CELL_ID = "overview-picture"
 
 
 def save_png(figure, name):
@@ -162,17 +182,56 @@ def photo_figure(config, render_size):
     return figure
 
 
+def picture_markdown(picture, alt):
+    """A markdown image whose source is the PNG file itself, as a data URI (renders on Colab and everywhere)."""
+    data = base64.b64encode((DOCS / picture).read_bytes()).decode("ascii")
+    return f"![{alt}](data:image/png;base64,{data})"
+
+
+def embed_overview_picture(path, picture, alt):
+    """Puts `docs/picture` into the notebook's picture cell, right after its Overview; True if the file changed.
+
+    The picture cell holds nothing but the image. A `![...](../docs/...)` link left in the Overview cell (how the
+    pictures were linked before) is removed.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    index = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## Overview"))
+    overview = notebook.cells[index]
+    overview.source = re.sub(r"\n*!\[[^\]]*\]\(\.\./docs/[^)]+\)\s*$", "", overview.source)
+    following = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+    if following is None or following.get("id") != PICTURE_CELL_ID:
+        following = nbformat.v4.new_markdown_cell(id=PICTURE_CELL_ID)
+        notebook.cells.insert(index + 1, following)
+    following.source = picture_markdown(picture, alt)
+    text = nbformat.writes(notebook) + "\n"
+    if path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
+
+
+def embed_overview_pictures():
+    """Embeds every notebook's Overview picture from docs/ (see the module docstring)."""
+    for name, (picture, alt) in OVERVIEW_PICTURES.items():
+        if embed_overview_picture(NOTEBOOKS / name, picture, alt):
+            print(f"embedded docs/{picture} in notebooks/{name}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=12, help="epochs of the figure models (default 12)")
+    parser.add_argument("--embed-only", action="store_true",
+                        help="only embed the docs/ pictures in the notebooks again, without drawing them")
     args = parser.parse_args(argv)
 
-    save_png(lab_channels_figure(), "overview_lab_channels.png")
-    configs = figure_configs(args.epochs)
-    train_figure_models(configs)
-    save_png(training_figure(configs["gan"]), "overview_training.png")
-    save_png(comparison_figure(configs), "overview_comparison.png")
-    save_png(photo_figure(configs["gan"], render_size=2 * configs["gan"].image_size), "overview_photo.png")
+    if not args.embed_only:
+        save_png(lab_channels_figure(), "overview_lab_channels.png")
+        configs = figure_configs(args.epochs)
+        train_figure_models(configs)
+        save_png(training_figure(configs["gan"]), "overview_training.png")
+        save_png(comparison_figure(configs), "overview_comparison.png")
+        save_png(photo_figure(configs["gan"], render_size=2 * configs["gan"].image_size), "overview_photo.png")
+    embed_overview_pictures()
 
 
 if __name__ == "__main__":

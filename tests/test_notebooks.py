@@ -1,16 +1,22 @@
 """Static checks of the course notebooks: how they are committed and the template every one follows.
 
-Nothing is executed here; `pytest --nbval-lax notebooks/` runs the notebooks. Committed notebooks carry no
-outputs and no execution counts, with one exception: a cell marked `# NBVAL_CHECK_OUTPUT` keeps its expected
-output, plain text that nbval compares with what the cell prints (shapes, dtypes, parameter counts of fixed
-models), and an execution count, because nbval compares only cells whose reference was run (a reference cell
-with outputs but no count is an error, "Unrun reference cell has outputs"). Every notebook follows the
-tensorflow/docs template: an H1 title, an "Open in Colab" badge, an Overview with a result picture from
-`docs/` (drawn by `docs/notebook_figures.py`), a Setup cell that installs kcolor on Colab and reports the
-device and smoke mode, a conclusion and exercises with hints.
+Nothing is executed here but the Setup cell, with its pip calls recorded instead of run; `pytest --nbval-lax
+notebooks/` runs the notebooks. Committed notebooks carry no outputs and no execution counts, with one exception:
+a cell marked `# NBVAL_CHECK_OUTPUT` keeps its expected output, plain text that nbval compares with what the cell
+prints (shapes, dtypes, parameter counts of fixed models), and an execution count, because nbval compares only
+cells whose reference was run (a reference cell with outputs but no count is an error, "Unrun reference cell has
+outputs"). Markdown cells carry no outputs; the Overview picture lives in the markdown source itself, as a data
+URI (see below). Every notebook follows the tensorflow/docs template: an H1 title, an "Open in Colab" badge, an
+Overview with a result picture from `docs/` (drawn and embedded by `docs/notebook_figures.py`), a Setup cell that
+installs kcolor on Colab without touching Colab's TensorFlow, Keras and JAX and reports the device and smoke mode,
+a conclusion and exercises with hints. `tests/test_notebook_pictures.py` renders the notebooks to HTML and checks
+that every picture loads from a copy of the notebook alone.
 """
 
+import base64
 import re
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -26,6 +32,7 @@ EXPECTED = (
 )
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 MAX_PICTURE_BYTES = 300 * 1024
+DATA_URI_PICTURE = re.compile(r"!\[[^\]]*\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)")
 # Words that keep their capitals in sentence-case headings.
 PROPER_NOUNS = {"GAN", "U-Net", "L1-only", "TFDS", "CIFAR-10", "Places365", "PatchGAN", "L\\*a\\*b\\*", "Turing"}
 
@@ -95,13 +102,27 @@ def test_title_badge_and_overview_picture(name):
 
     overview = section(notebook, "Overview")
     assert re.search(r"GPU", overview) and re.search(r"CPU", overview), "say how long it takes on a GPU and a CPU"
-    pictures = re.findall(r"!\[[^\]]*\]\(\.\./(docs/[^)]+\.png)\)", overview)
-    assert pictures, "the Overview needs a result picture from docs/"
-    for picture in pictures:
-        path = ROOT / picture
-        assert path.is_file(), f"{picture} is missing: run `python docs/notebook_figures.py`"
-        assert path.stat().st_size <= MAX_PICTURE_BYTES, f"{picture} is over {MAX_PICTURE_BYTES // 1024} KB"
     assert "__" not in overview, "an unfilled placeholder is left in the Overview"
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_overview_picture_is_embedded_from_docs(name):
+    """The Overview picture is a `docs/overview_*.png`, embedded byte for byte as a data URI in the markdown.
+
+    Not a link to `../docs/` (a broken image on Colab and in a notebook opened outside a checkout) and not a
+    cell attachment (Colab does not render those: googlecolab/colabtools#3836).
+    """
+    overview = section(read(name), "Overview")
+    pictures = [base64.b64decode(data) for data in DATA_URI_PICTURE.findall(overview)]
+    assert pictures, "the Overview needs a result picture from docs/, embedded by `python docs/notebook_figures.py`"
+    drawn = {path.read_bytes(): path.name for path in (ROOT / "docs").glob("overview_*.png")}
+    for picture in pictures:
+        assert picture in drawn, (
+            "the Overview picture is not one of docs/overview_*.png as they are now: run "
+            "`python docs/notebook_figures.py --embed-only` after redrawing them"
+        )
+        assert len(picture) <= MAX_PICTURE_BYTES, f"{drawn[picture]} is over {MAX_PICTURE_BYTES // 1024} KB"
+    assert not re.search(r"\]\((?!https://|data:)[^)]+\.(png|jpe?g|gif|svg)\)", overview), "a local picture link"
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -109,9 +130,83 @@ def test_setup_installs_on_colab_and_reports_device_and_mode(name):
     notebook = read(name)
     assert headings(notebook, 2)[:2] == ["Overview", "Setup"]
     setup = section(notebook, "Setup")
-    for needed in ('REPO_URL = "https://github.com/', '"google.colab" in sys.modules', "pip", "describe_device()",
-                   "is_smoke_mode()", "COURSE_DIR"):
+    for needed in ('REPO_URL = "https://github.com/', '"google.colab" in sys.modules', "pip", "--constraint",
+                   "describe_device()", "is_smoke_mode()", "COURSE_DIR"):
         assert needed in setup, f"the Setup cell needs {needed!r}"
+
+
+def setup_cells(name):
+    """The Setup section's markdown cell and its code cell."""
+    cells = read(name).cells
+    index = next(i for i, cell in enumerate(cells) if cell.source.startswith("## Setup"))
+    return cells[index], cells[index + 1]
+
+
+def test_setup_cells_are_the_same_in_every_notebook():
+    """One way to install kcolor: the Setup cells (and the text above them) are identical in all four notebooks."""
+    first = setup_cells(EXPECTED[0])
+    for name in EXPECTED[1:]:
+        for reference, cell in zip(first, setup_cells(name)):
+            assert cell.source == reference.source, f"{name}'s Setup differs from {EXPECTED[0]}'s"
+
+
+@pytest.mark.parametrize("on_colab", [False, True], ids=["elsewhere", "colab"])
+def test_setup_cell_never_replaces_tensorflow_keras_or_jax(on_colab, monkeypatch, tmp_path):
+    """Runs the Setup cell with pip calls recorded instead of run (and, for Colab, a fake `google.colab` module).
+
+    Elsewhere (CI, a checkout) it must install nothing. On Colab it must run one `pip install` of kcolor, without
+    `--upgrade` or `--force-reinstall`, under a constraints file that pins the installed TensorFlow, Keras, JAX
+    and NumPy, so that pip can only add what kcolor lacks (Colab's own builds of these work together, and
+    replacing one breaks the runtime).
+    """
+    import subprocess
+    import tempfile
+    from importlib import metadata
+
+    commands, run = [], subprocess.run
+
+    def record_pip(command, *args, **options):  # anything else (a device query, say) runs as usual
+        if "pip" not in command:
+            return run(command, *args, **options)
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", record_pip)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.chdir(tmp_path)
+    _, code = setup_cells(EXPECTED[0])
+    exec(compile(code.source, "Setup cell", "exec"), {"__name__": "__main__"})
+
+    if not on_colab:
+        assert commands == []
+        return
+    assert len(commands) == 1, commands
+    command = commands[0]
+    assert command[:4] == [sys.executable, "-m", "pip", "install"] and command[-1].startswith("git+https://github.com/")
+    assert not {"--upgrade", "-U", "--force-reinstall", "--ignore-installed", "-I"} & set(command), command
+    constraints = Path(command[command.index("--constraint") + 1]).read_text().split()
+    for package in ("tensorflow", "keras", "jax", "numpy"):
+        assert f"{package}=={metadata.version(package)}" in constraints, (package, constraints)
+
+
+def test_t4_estimates_match_the_full_mode_course():
+    """The Colab T4 estimates in notebooks 02-04, docs/PERFORMANCE.md and the README assume this full-mode course.
+
+    If it changes, recompute them (docs/PERFORMANCE.md, "Colab T4 estimates") and update this test.
+    """
+    from kcolor.tutorial import course_config
+
+    for kind in ("gan", "l1"):
+        config = course_config(kind, smoke=False).resolved()
+        assumed = dict(dataset="cifar10", preset="nazeri-cifar", image_size=32, width_multiplier=1.0, epochs=15,
+                       batch_size=32, steps_per_epoch=None, l1_warmup_epochs=10, generator_steps=1,
+                       mixed_precision="off", l1_only=kind == "l1")  # fmt: skip
+        actual = {field: getattr(config, field) for field in assumed}
+        assert actual == assumed, f"the {kind} run changed: recompute the Colab T4 estimates"
 
 
 @pytest.mark.parametrize("name", EXPECTED)
