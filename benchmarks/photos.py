@@ -214,6 +214,41 @@ def overview(data, model, path, classes=6, per_row=2):
     return finish_figure(figure, path)
 
 
+def package(run, out_folder, facts):
+    """Writes a run's generator as a shipped colorizer: `NAME.keras` (float32 weights) and `NAME.json`.
+
+    The generator is rebuilt under the float32 policy and given the run's weights, so it computes in float32 on
+    any CPU (a mixed-bfloat16 model would crawl without native bfloat16). `facts` (name, render size, metrics,
+    command, hardware, ...) are merged with the run's config.
+    """
+    import keras
+
+    from kcolor.model_files import load_generator, run_config
+    from kcolor.models import build_generator
+
+    config = run_config(run)
+    trained = load_generator(run)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        generator = build_generator(config["preset"], width_multiplier=config["width_multiplier"])
+    finally:
+        keras.config.set_dtype_policy(previous)
+    generator.set_weights(trained.get_weights())
+    probe = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 1)).astype(np.float32)
+    difference = np.abs(np.asarray(generator(probe)) - np.asarray(trained(probe), np.float32)).max()
+    name = facts["name"]
+    out_folder = Path(out_folder)
+    generator.save(out_folder / f"{name}.keras")
+    keys = ("preset", "image_size", "width_multiplier", "batch_size", "epochs", "l1_warmup_epochs", "l1_weight",
+            "generator_ema", "seed", "dataset")  # fmt: skip
+    info = {**{key: config[key] for key in keys}, **facts}
+    (out_folder / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
+    size = (out_folder / f"{name}.keras").stat().st_size
+    print(f"{out_folder / name}.keras: {size / 1e6:.1f} MB, float32 vs trained max difference {difference:.4f}")
+    return info
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.photos", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)

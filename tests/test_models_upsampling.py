@@ -66,7 +66,7 @@ def test_the_photo_preset_builds_at_128_px_and_names_its_layers():
     assert generator.output_shape == (None, 128, 128, 2)
     assert generator.get_layer("decoder_0_resize") is not None and generator.get_layer("decoder_0_conv").kernel_size == (3, 3)
     logits = build_discriminator("photo-128", width_multiplier=0.125)([np.zeros((1, 128, 128, 1)), np.zeros((1, 128, 128, 2))])
-    assert logits.shape == (1, 16, 16, 1)
+    assert logits.shape == (1, 14, 14, 1)  # symmetric padding: two stride-1 layers each drop a row and column
     with pytest.raises(ValueError, match="fit preset 'photo-128'"):
         build_generator("photo-128", image_size=96)
 
@@ -83,3 +83,31 @@ def test_model_outputs_of_a_resize_generator_are_valid_rgb():
     lightness = smooth_lightness()
     rgb = np.asarray(model_outputs_to_rgb(lightness, generator(lightness)))
     assert rgb.shape == (1, 64, 64, 3) and 0 <= rgb.min() and rgb.max() <= 1
+
+
+def border_map(padding):
+    """Logits of a discriminator whose kernels are all ones, for a constant input: what the borders do."""
+    import dataclasses
+
+    preset = dataclasses.replace(get_preset("photo-128"), discriminator_padding=padding)
+    discriminator = build_discriminator(preset, width_multiplier=1 / 64)
+    for layer in discriminator.layers:
+        if hasattr(layer, "kernel"):
+            layer.kernel.assign(np.ones(layer.kernel.shape, "float32") / np.prod(layer.kernel.shape[:3]))
+    return np.asarray(discriminator([np.ones((1, 64, 64, 1)), np.ones((1, 64, 64, 2))], training=False))[0, ..., 0]
+
+
+def test_the_symmetric_discriminator_treats_all_four_edges_alike():
+    symmetric, same = border_map("symmetric"), border_map("same")
+    assert symmetric.shape == (6, 6) and same.shape == (8, 8)  # stride-1 layers lose a row and column each
+    np.testing.assert_allclose(symmetric, symmetric[::-1, ::-1], rtol=1e-5)  # top-left edge = bottom-right edge
+    assert not np.allclose(same, same[::-1, ::-1], rtol=1e-3)  # Keras's "same" pads bottom/right more
+
+
+def test_an_unknown_padding_is_a_clear_error():
+    import keras
+
+    from kcolor.models.blocks import conv_block
+
+    with pytest.raises(ValueError, match="Unknown padding 'mirror'"):
+        conv_block(keras.Input((8, 8, 3)), 4, 2, normalize=False, batch_norm_momentum=0.9, name="b", padding="mirror")

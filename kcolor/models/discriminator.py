@@ -28,7 +28,8 @@ def build_discriminator(
 
     Returns:
         A functional `keras.Model` taking `[lightness (batch, H, W, 1), ab (batch, H, W, 2)]` (normalised) and
-        returning float32 logits `(batch, H / s, W / s, 1)`, `s` the product of the block strides: the
+        returning float32 logits `(batch, H / s, W / s, 1)`, `s` the product of the block strides (with the
+        preset's `discriminator_padding="symmetric"`, one row and column fewer per stride-1 layer): the
         un-squashed log-odds that each patch's colors are real.
 
     Example:
@@ -50,11 +51,14 @@ def build_discriminator(
             normalize=index > 0,  # no normalization on the first block, as in pix2pix
             batch_norm_momentum=batch_norm_momentum,
             name=f"block_{index}",
+            padding=preset.discriminator_padding,
         )
+    if preset.discriminator_padding == "symmetric":
+        x = layers.ZeroPadding2D(1, name="logits_pad")(x)
     logits = layers.Conv2D(
         1,
         4,
-        padding="same",
+        padding="same" if preset.discriminator_padding == "same" else "valid",
         dtype="float32",
         kernel_initializer=weight_initializer(),
         name="logits",

@@ -40,6 +40,10 @@ class Preset:
             stride-2 transposed convolution, whose kernel overlaps unevenly and prints a checkerboard into the
             colors (Odena et al. 2016). `"resize"`: bilinear 2x resize, then a 3x3 convolution, which cannot
             (2.25x the multiply-adds of the decoder's transposed convolutions).
+        discriminator_padding: `"same"` (Keras's: its stride-1 4x4 convolutions pad the bottom and right edges
+            more than the top and left) or `"symmetric"` (1 pixel on every side, as pix2pix's Torch code). With
+            `"same"`, the photo GAN learned to paint saturated blobs into dark bottom-right corners, where the
+            discriminator looks least (docs/RESULTS.md).
         l1_weight: lambda of kcolor's training recipe for this preset (`kcolor.training.TrainConfig` uses it
             unless told otherwise; the paper's is 100). Chosen on held-out images: docs/RESULTS.md.
     """
@@ -53,6 +57,7 @@ class Preset:
     description: str = ""
     upsampling: str = "transpose"
     l1_weight: float = 500.0
+    discriminator_padding: str = "same"
 
     @property
     def size_multiple(self):
@@ -99,6 +104,8 @@ PRESETS = {
             decoder=((512, 0.5), (512, 0.5), (256, 0.0), (128, 0.0), (64, 0.0), (64, 0.0)),
             discriminator=_PATCHGAN,
             upsampling="resize",
+            l1_weight=100.0,
+            discriminator_padding="symmetric",
             description="Photos at 128 px: the Places365 networks scaled to 128 px, resize-convolution decoder.",
         ),
         Preset(
