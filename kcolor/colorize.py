@@ -124,15 +124,47 @@ def colorize_photo(generator, image, render_size=256):
 
 
 def _resize_channels(values, shape):
-    """Bilinear resize of float32 `(H, W, C)` to `shape` `(h, w)`, antialiased when shrinking (PIL, per channel)."""
-    from PIL import Image
+    """Bilinear resize of float32 `(H, W, C)` to `shape` `(h, w)`, antialiased when shrinking.
 
+    Separable: one interpolation matrix per axis (`_resize_matrix`), so the work is two matrix products per
+    channel, which NumPy hands to BLAS (a 12-megapixel photo takes tens of milliseconds).
+    """
     height, width = shape
+    values = np.asarray(values, np.float32)
     if values.shape[:2] == (height, width):
-        return np.ascontiguousarray(values, np.float32)
-    channels = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(values[..., c], np.float32), mode="F").resize(
-            (width, height), Image.Resampling.BILINEAR))
-        for c in range(values.shape[-1])
-    ]  # fmt: skip
-    return np.stack(channels, axis=-1)
+        return np.ascontiguousarray(values)
+    if height >= values.shape[0] and width >= values.shape[1]:  # enlarging: two taps per axis
+        columns = _two_tap_interpolation(values, width, axis=1)  # the small array first: cheap
+        return _two_tap_interpolation(columns, height, axis=0)  # then whole rows, contiguous copies
+    rows, columns = _resize_matrix(values.shape[0], height), _resize_matrix(values.shape[1], width)
+    return np.stack([rows @ values[..., c] @ columns.T for c in range(values.shape[-1])], axis=-1)
+
+
+def _two_tap_interpolation(values, target, axis):
+    """Bilinear enlargement of `values` along `axis` to `target` samples (half-pixel centers, edges clamped)."""
+    source = values.shape[axis]
+    centers = np.clip((np.arange(target) + 0.5) * (source / target) - 0.5, 0, source - 1)
+    lower = np.floor(centers).astype(np.int64)
+    upper = np.minimum(lower + 1, source - 1)
+    shape = [1] * values.ndim
+    shape[axis] = target
+    weight = (centers - lower).astype(np.float32).reshape(shape)
+    low = np.take(values, lower, axis=axis)
+    low += weight * (np.take(values, upper, axis=axis) - low)
+    return low
+
+
+def _resize_matrix(source, target):
+    """`(target, source)` float32 weights of a bilinear (triangle) filter with half-pixel centers.
+
+    When shrinking, the triangle is widened by the scale factor (antialiasing, as PIL and TensorFlow do), so every
+    source pixel contributes; when enlarging it is plain bilinear interpolation. A `(target, source)` matrix of a
+    12-megapixel photo's side (4000 x 128 values) is small.
+    """
+    scale = source / target
+    support = max(scale, 1.0)
+    centers = (np.arange(target) + 0.5) * scale - 0.5  # output pixel centers in source coordinates
+    distance = np.abs(np.arange(source)[None, :] - centers[:, None]) / support
+    weights = np.maximum(0.0, 1.0 - distance)
+    weights /= weights.sum(axis=1, keepdims=True)  # at the edges this clamps to the border pixel
+    return weights.astype(np.float32)
