@@ -5,10 +5,13 @@ opening a `.keras` file someone sent you cannot run their code. Nothing in kcolo
 """
 
 import json
+import tempfile
 import zipfile
 from pathlib import Path
 
 import keras
+
+from kcolor.keras_compat import compatible_model_file
 
 GENERATOR_FILE = "generator.keras"
 
@@ -53,7 +56,11 @@ def load_generator(model):
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a Keras model file (a .keras file written by Keras 3).")
     try:
-        generator = keras.models.load_model(path, safe_mode=True, compile=False)
+        # A file saved by a newer Keras (e.g. the shipped colorizer, on Colab's older Keras) opens through a copy
+        # without the options the installed Keras lacks and the file has off (kcolor.keras_compat).
+        with tempfile.TemporaryDirectory() as folder:
+            loadable = compatible_model_file(path, folder) or path
+            generator = keras.models.load_model(loadable, safe_mode=True, compile=False)
     except ValueError as error:
         if "safe_mode" in str(error) or "Lambda" in str(error):
             raise ValueError(
