@@ -314,12 +314,18 @@ def train_judge(
 
 def load_judge(path: str | Path) -> SemanticJudge:
     """Loads a judge saved by `train_judge` (a `.keras` file; safe mode)."""
+    import tempfile
+
     import keras
+
+    from kcolor.keras_compat import compatible_model_file
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no judge at {path}: train one with `kcolor judge train --dataset SPEC --out {path}`.")
-    return SemanticJudge(keras.saving.load_model(path), name=path.stem)
+    with tempfile.TemporaryDirectory() as folder:  # a judge saved by a newer Keras 3 opens on an older one
+        classifier = keras.saving.load_model(compatible_model_file(path, folder) or path, safe_mode=True)
+    return SemanticJudge(classifier, name=path.stem)
 
 
 def imagenet_judge(
