@@ -9,3 +9,18 @@ import os
 os.environ.setdefault("KCOLOR_SMOKE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# `KCOLOR_TEST_MAX_ISA=AVX2 python -m pytest` runs the suite as on an x86-64 CPU without AVX-512 and without native
+# bfloat16 (issue 14): oneDNN (TensorFlow's kernels) honours ONEDNN_MAX_CPU_ISA and prints the ISA it uses with
+# ONEDNN_VERBOSE=1; XLA (JAX, and TensorFlow's jit_compile) generates code for no more than --xla_cpu_max_isa;
+# NumPy's dispatch skips its AVX-512 loops; tests/conftest.py makes `kcolor.devices.cpu_has_bfloat16()` False
+# in the test process. Set here, before any of those libraries is imported; every subprocess a test starts
+# (and every notebook kernel) inherits it. One part of an AVX2 CPU this cannot reproduce: the fused kernels XLA
+# hands to YNNPACK choose their ISA from the CPU itself.
+if os.environ.get("KCOLOR_TEST_MAX_ISA"):
+    _isa = os.environ["KCOLOR_TEST_MAX_ISA"].upper()
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", _isa)
+    if "--xla_cpu_max_isa" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_max_isa={_isa}".strip()
+    if _isa in ("AVX2", "AVX", "SSE4_2"):
+        os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", "X86_V4 AVX512_ICL AVX512_SPR")

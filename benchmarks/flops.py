@@ -20,6 +20,9 @@ as above; G's tape back through D's fake branch (input gradients only) and G.
 So the two steps differ by exactly one discriminator forward (the alternating update's second look at G(z)).
 Each further generator step (`generator_steps > 1`) adds a G forward and backward and a D forward and input
 backward.
+
+The L1-only step (the U-Net baseline, and the generator's L1 warm-up of kcolor's recipe) runs no discriminator:
+G forward, weight and input gradients.
 """
 
 import dataclasses
@@ -117,5 +120,6 @@ def count(preset, width_multiplier, image_size=None, generator_steps=1):
         "kcolor_step_flops": 2 * step_macs(g, d, "kcolor", generator_steps),
         "kcolor_unshared_step_flops": 2 * step_macs(g, d, "kcolor-unshared", generator_steps),
         "reference_step_flops": 2 * step_macs(g, d, "reference"),
+        "l1_step_flops": 2 * (g.forward + g.backward()),
         "generator_steps": generator_steps,
     }

@@ -4,6 +4,7 @@ Usage (from the repository root; every option has a CPU-sized default):
 
     python -m benchmarks                                  # everything, TensorFlow and JAX, CPU-sized
     python -m benchmarks --sections train --backends jax --profile gpu     # the GPU measurements
+    python -m benchmarks --sections pipeline --pipeline-revision HEAD      # input pipelines vs a GPU, A/B
     python -m benchmarks --help
 
 Each Keras backend runs in its own worker process (`benchmarks.worker`), so one run measures both. In the
@@ -13,6 +14,11 @@ Every rate is measured `--repeats` times after a warm-up (compilation is timed s
 median [min-max]. Train configurations of the same shape (preset, width, batch: the reference and every kcolor
 variant) are built first and then timed *interleaved*, repeat by repeat, so that the load of a shared machine
 shifts all of them alike. The machine, its load, the library versions and the exact command go into the JSON.
+
+The `pipeline` section (`benchmarks.pipeline`) measures every dataset source as `load_dataset` serves it and as
+`kcolor train` reads it, at the image size and batch of each `--targets` configuration, and sets each rate
+against what a GPU would consume there: the FLOPs per image of the GAN step and of the L1-only step
+(`benchmarks.flops`) at `--target-utilisation` of `--target-tflops` (default: 30 % of a T4's 65 TFLOP/s).
 """
 
 import argparse
@@ -29,6 +35,9 @@ from benchmarks.timing import machine_info
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_NPZ = REPOSITORY.parent / "shared" / "data" / "cifar10_train_subset.npz"
+DEFAULT_PHOTOS = REPOSITORY.parent / "shared" / "data" / "imagenette" / "train"
+# The full-mode runs a GPU should never wait for: the course's CIFAR-10 run and the photo preset.
+DEFAULT_TARGETS = "nazeri-cifar:1:32,photo-128:1:16"
 DEFAULT_RESULTS = REPOSITORY / "benchmarks" / "results"
 SECTIONS = ("peak", "flops", "train", "upsampling", "pipeline", "colorize", "fit")
 PROFILES = {
@@ -87,12 +96,36 @@ def build_parser():
     parser.add_argument("--steps", type=int, default=2, help="train steps per timed repeat (default 2)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed repeats after compiling (default 1)")
     parser.add_argument("--matmul-size", type=int, default=2048, help="side of the peak matrix product")
-    parser.add_argument("--pipeline-sources", type=_csv, default=["sample", "npz", "folder", "folder-uncached"])
-    parser.add_argument("--pipeline-batches", type=int, default=10, help="batches per timed pipeline repeat")
-    parser.add_argument("--pipeline-images", type=int, default=1024, help="images in the npz/folder test data")
+    parser.add_argument("--pipeline-sources", type=_csv, default=["sample", "npz", "folder", "folder-uncached", "tfds"],
+                        help="sample, npz, folder, folder-uncached, tfds (TFDS code path on mocked, real images)")
+    parser.add_argument("--pipeline-paths", type=_csv, default=["load_dataset", "train"],
+                        help="consumers: load_dataset (the tf.data pipeline), train (kcolor train's stream through "
+                        "Keras's data adapter)")
+    parser.add_argument("--pipeline-configs", type=parse_configs, default=None,
+                        help="preset:width:batch whose image size and batch the pipeline section measures "
+                        "(default: --targets)")
+    parser.add_argument("--pipeline-batches", type=int, default=20, help="batches per timed pipeline repeat")
+    parser.add_argument("--pipeline-drain", type=int, default=12,
+                        help="batches read untimed before each timed pipeline repeat (empties prefetch buffers)")
+    parser.add_argument("--pipeline-images", type=int, default=1024, help="images in the npz/folder/tfds test data")
+    parser.add_argument("--pipeline-revision", metavar="REV",
+                        help="A/B: also build every pipeline with the kcolor package of git revision REV, timed "
+                        "alternately in the same process")
     parser.add_argument("--npz", default=str(DEFAULT_NPZ),
-                        help="images for the npz/folder pipelines (default: the shared CIFAR-10 subset if present, "
-                        "else sample crops)")
+                        help="CIFAR-10 images for the pipelines at 32 px (default: the shared CIFAR-10 subset if "
+                        "present, else sample crops)")
+    parser.add_argument("--photos", default=str(DEFAULT_PHOTOS),
+                        help="folder of class folders of photos for the pipelines above 32 px (default: the shared "
+                        "Imagenette copy if present, else sample crops)")
+    parser.add_argument("--targets", type=parse_configs, default=parse_configs(DEFAULT_TARGETS),
+                        help=f"train configurations preset:width:batch whose GPU consumption the pipelines must beat "
+                        f"(default {DEFAULT_TARGETS})")
+    parser.add_argument("--target-tflops", type=float, default=65.0,
+                        help="peak of the GPU the targets assume, TFLOP/s (default 65: a T4's float16 tensor cores)")
+    parser.add_argument("--target-utilisation", type=float, default=0.3,
+                        help="share of that peak a train step is assumed to reach (default 0.3)")
+    parser.add_argument("--target-name", default="Colab T4",
+                        help="what the target GPU is called in the tables (default: Colab T4)")
     parser.add_argument("--colorize-megapixels", type=float, default=12.0)
     parser.add_argument("--colorize-preset", default="nazeri-places")
     parser.add_argument("--colorize-width", type=float, default=1.0)
@@ -196,13 +229,47 @@ def add_derived(results):
             key = (row["image_size"], row["batch"])
             if _median(row["images_per_second"]) > fastest.get(key, (0.0, None))[0]:
                 fastest[key] = (_median(row["images_per_second"]), row)
-    for row in results.get("pipeline", []):
-        if "error" in row:
-            continue
+    targets = {(row["image_size"], row["batch"]): row for row in results.get("targets", [])}
+    pipeline = [row for row in results.get("pipeline", []) if "error" not in row]
+    for row in pipeline:
         step = fastest.get((row["image_size"], row["batch"]))
         row["fastest_step_images_per_second"] = step[0] if step else None
         row["pipeline_to_step"] = _median(row["images_per_second"]) / step[0] if step else None
+        target = targets.get((row["image_size"], row["batch"]))
+        row["target_images_per_second"] = target["fastest_images_per_second"] if target else None
+        for key, rate in (("pipeline_to_target", _median(row["images_per_second"])),
+                          ("cpu_rate_to_target", _median(row.get("images_per_cpu_second"))),
+                          ("first_pass_to_target", row.get("first_pass_images_per_second")),
+                          ("first_pass_cpu_rate_to_target", row.get("first_pass_images_per_cpu_second"))):
+            row[key] = rate / target["fastest_images_per_second"] if target and rate else None
+    versions = {}
+    for row in pipeline:
+        versions.setdefault((row["source"], row.get("path"), row["image_size"], row["batch"]), {})[
+            row.get("version", "working tree")] = row
+    for by_version in versions.values():
+        current = by_version.get("working tree")
+        for label, other in by_version.items():
+            if current is not None and label != "working tree":
+                current["revision"] = label
+                current["wall_vs_revision"] = _median(current["images_per_second"]) / _median(other["images_per_second"])
+                current["cpu_vs_revision"] = (_median(current["images_per_cpu_second"])
+                                              / _median(other["images_per_cpu_second"]))
     return results
+
+
+def gpu_targets(flops_rows, configs, tflops, utilisation, name):
+    """Images/s a GPU of `tflops` peak consumes at `utilisation` in the GAN and the L1-only step of each config."""
+    rate = tflops * 1e12 * utilisation
+    rows = []
+    for (preset, width, batch), flops in zip(configs, flops_rows):
+        gan, l1 = rate / flops["kcolor_step_flops"], rate / flops["l1_step_flops"]
+        rows.append({
+            "name": name, "preset": preset, "width": width, "batch": batch, "image_size": flops["image_size"],
+            "tflops": tflops, "utilisation": utilisation, "gan_step_flops": flops["kcolor_step_flops"],
+            "l1_step_flops": flops["l1_step_flops"], "gan_images_per_second": gan, "l1_images_per_second": l1,
+            "fastest_images_per_second": max(gan, l1),
+        })  # fmt: skip
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -276,15 +343,41 @@ def format_tables(results):
               f"{r['useful_gflop']:.1f}", f"{r['native_s']:.3f}", f"{r['subpixel_s']:.3f}", f"{r['speedup']:.2f}x",
               f"{r['max_relative_difference']:.1e}"]
              for r in results["upsampling"] if "error" not in r]))
+    if results.get("targets"):
+        out.append("\n### What a GPU consumes (FLOPs per image / assumed GFLOP/s)\n")
+        out.append(markdown_table(
+            ["GPU", "preset", "width", "px", "batch", "GAN step GFLOP/img", "L1 step GFLOP/img", "assumed TFLOP/s",
+             "GAN img/s", "L1 img/s", "2x the faster"],
+            [[r["name"], r["preset"], r["width"], r["image_size"], r["batch"], f"{r['gan_step_flops'] / 1e9:.3f}",
+              f"{r['l1_step_flops'] / 1e9:.3f}", f"{r['tflops']:g} x {r['utilisation']:.0%}",
+              f"{r['gan_images_per_second']:.0f}", f"{r['l1_images_per_second']:.0f}",
+              f"{2 * r['fastest_images_per_second']:.0f}"] for r in results["targets"]]))
     if results.get("pipeline"):
         out.append("\n### Input pipeline (uint8 batches, decoded and augmented; images/s)\n")
         out.append(markdown_table(
-            ["source", "cache", "px", "batch", "pipeline", "images/s", "setup s", "fastest step img/s",
-             "pipeline / step"],
-            [[r["source"], r["cache"], r["image_size"], r["batch"], r["pipeline"], _rate(r["images_per_second"], 0),
-              f"{r['setup_s']:.1f}", _number(r.get("fastest_step_images_per_second"), "{:.1f}"),
-              _number(r.get("pipeline_to_step"), "{:.1f}x")]
+            ["source", "path", "version", "cache", "px", "batch", "setup s", "first epoch img/s (img/CPU-s)",
+             "images/s", "images/CPU-s", "GPU img/s", "CPU-s rate / GPU", "fastest step img/s", "pipeline / step"],
+            [[r["source"], r.get("path", "load_dataset"), r.get("version", "working tree"), r["cache"],
+              r["image_size"], r["batch"], f"{r['setup_s']:.1f}",
+              _number(r.get("first_pass_images_per_second"), "{:.0f}")
+              + _number(r.get("first_pass_images_per_cpu_second"), " ({:.0f})"), _rate(r["images_per_second"], 0),
+              _rate(r.get("images_per_cpu_second"), 0), _number(r.get("target_images_per_second"), "{:.0f}"),
+              _number(r.get("cpu_rate_to_target"), "{:.1f}x"),
+              _number(r.get("fastest_step_images_per_second"), "{:.1f}"), _number(r.get("pipeline_to_step"), "{:.1f}x")]
              for r in results["pipeline"] if "error" not in r]))
+        compared = [r for r in results["pipeline"] if r.get("revision")]
+        if compared:
+            out.append("\n### Input pipeline A/B (same process, alternating repeats): working tree vs revision\n")
+            out.append(markdown_table(
+                ["source", "path", "px", "batch", "revision", "images/CPU-s (working tree)", "CPU-s rate vs revision",
+                 "wall-clock rate vs revision"],
+                [[r["source"], r["path"], r["image_size"], r["batch"], r["revision"],
+                  _rate(r["images_per_cpu_second"], 0), f"{r['cpu_vs_revision']:.2f}x", f"{r['wall_vs_revision']:.2f}x"]
+                 for r in compared]))
+        failed = [r for r in results["pipeline"] if "error" in r]
+        if failed:
+            out.append("\nFailed pipeline rows: " + "; ".join(
+                f"{r['source']}/{r.get('path')}/{r.get('version')}: {r['error']}" for r in failed))
     if results.get("colorize"):
         out.append("\n### colorize_photo\n")
         out.append(markdown_table(
@@ -335,6 +428,7 @@ def main(argv=None):
     else:
         backends = args.backends or [name for name in ("tensorflow", "jax") if _installed(name)]
     npz = args.npz if args.npz and Path(args.npz).exists() else None
+    photos = args.photos if args.photos and Path(args.photos).is_dir() else None
     run = dict(in_process=args.in_process, timeout=args.timeout)
 
     results = {
@@ -372,12 +466,19 @@ def main(argv=None):
         results["flops"] = run_tasks([task], backends[0], **run)[0]
 
     if "pipeline" in args.sections:
+        targets = args.targets or []
+        if targets:
+            task = {"kind": "flops", "configs": [[preset, width] for preset, width, _ in targets],
+                    "generator_steps": args.generator_steps}
+            results["targets"] = gpu_targets(run_tasks([task], backends[0], **run)[0], targets, args.target_tflops,
+                                             args.target_utilisation, args.target_name)
         shapes = []
-        for preset, _, batch in args.configs:
+        for preset, _, batch in args.pipeline_configs or targets or args.configs:
             if [preset, batch] not in shapes:
                 shapes.append([preset, batch])
-        task = {"kind": "pipeline", "shapes": shapes, "sources": args.pipeline_sources, "npz": npz,
-                "images": args.pipeline_images, "batches": args.pipeline_batches, "repeats": args.repeats}
+        task = {"kind": "pipeline", "shapes": shapes, "sources": args.pipeline_sources, "paths": args.pipeline_paths,
+                "npz": npz, "photos": photos, "images": args.pipeline_images, "batches": args.pipeline_batches,
+                "drain": args.pipeline_drain, "repeats": args.repeats, "revision": args.pipeline_revision}
         print("[pipeline] measuring", file=sys.stderr, flush=True)
         results["pipeline"] = run_tasks([task], backends[0], **run)[0]
 
@@ -399,7 +500,7 @@ def main(argv=None):
                       "xla": best["xla"] if best else backend == "jax",
                       "precision": best["precision"] if best else "float32"}
             print(f"[{backend}] fit end to end", file=sys.stderr, flush=True)
-            task = {"kind": "fit", "config": config, "npz": npz, "images": args.pipeline_images,
+            task = {"kind": "fit", "config": config, "npz": npz, "photos": photos, "images": args.pipeline_images,
                     "steps": args.fit_steps, "repeats": args.repeats}
             results["fit"].extend(run_tasks([task], backend, **run))
 

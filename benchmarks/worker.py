@@ -364,75 +364,6 @@ def generator_image_size(preset):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Input pipeline.
-
-
-def _source_images(npz_path, count, file_size):
-    """`count` uint8 RGB images of side `file_size`: from the npz (resized) if it exists, else `sample` crops."""
-    from PIL import Image
-
-    if npz_path and Path(npz_path).exists():
-        with np.load(npz_path) as data:
-            images = data["images"][:count]
-        if images.shape[1] != file_size:
-            images = np.stack([np.asarray(Image.fromarray(image).resize((file_size, file_size), Image.BILINEAR))
-                               for image in images])
-        return images, f"{Path(npz_path).name} resized to {file_size} px"
-    from kcolor.data import load_arrays
-
-    images, _ = load_arrays("sample", "train", image_size=file_size, limit=count, seed=0)
-    return images, f"sample crops at {file_size} px"
-
-
-def prepare_pipeline_data(directory, npz_path, image_size, count):
-    """Writes the same images as an npz file and as a folder of JPEG files; returns the data specs."""
-    from PIL import Image
-
-    file_size = max(image_size + image_size // 4, image_size + 8)  # larger than the crop: resize + random crop
-    images, origin = _source_images(npz_path, count, file_size)
-    directory = Path(directory) / f"{image_size}px"
-    folder = directory / "photos"
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez(directory / "images.npz", images=images)
-    for index, image in enumerate(images):
-        Image.fromarray(image).save(folder / f"{index:05d}.jpg", quality=90)
-    return {
-        "sample": ("sample", True),
-        "npz": (f"npz:{directory / 'images.npz'}", True),
-        "folder": (f"folder:{folder}", True),
-        "folder-uncached": (f"folder:{folder}", False),
-    }, {"images": int(len(images)), "file_size": file_size, "origin": origin}
-
-
-def _cycle(dataset):
-    if hasattr(dataset, "repeat"):
-        yield from dataset.repeat()
-    while True:
-        yield from dataset
-
-
-def measure_pipeline(name, spec, cache, image_size, batch, batches, repeats):
-    """images/s of decoded, augmented uint8 batches from `load_dataset(spec, "train", ...)`."""
-    from kcolor.data import load_dataset
-
-    start = time.perf_counter()
-    dataset = load_dataset(spec, "train", image_size=image_size, batch_size=batch, seed=0, cache=cache,
-                           drop_remainder=True)
-    setup_s = time.perf_counter() - start
-    iterator = _cycle(dataset)
-
-    def run_once():
-        for _ in range(batches):
-            images = next(iterator)
-        assert images.shape[0] == batch and images.shape[-1] == 3
-
-    rate, _ = measure_rate(run_once, batches * batch, repeats, warmup=1)
-    return {"source": name, "spec": spec.split(":")[0], "cache": cache, "image_size": image_size, "batch": batch,
-            "setup_s": setup_s, "images_per_second": rate, "batches": batches, "repeats": repeats,
-            "pipeline": "tf.data" if "Dataset" in type(dataset).__name__ else type(dataset).__name__}
-
-
-# --------------------------------------------------------------------------------------------------------------
 # colorize_photo.
 
 
@@ -533,20 +464,9 @@ def run_task(task):
     if kind == "train":
         return measure_train(task["configs"], task["repeats"], task["steps"], task["warmup"])
     if kind == "pipeline":
-        from kcolor.models import get_preset
+        from benchmarks.pipeline import run_pipeline_task
 
-        rows, shapes = [], []
-        for preset, batch in task["shapes"]:  # the (image size, batch) of each train configuration, once
-            if (get_preset(preset).image_size, batch) not in shapes:
-                shapes.append((get_preset(preset).image_size, batch))
-        with tempfile.TemporaryDirectory(prefix="kcolor-bench-") as directory:
-            for image_size, batch in shapes:
-                specs, origin = prepare_pipeline_data(directory, task.get("npz"), image_size, task["images"])
-                for name in task["sources"]:
-                    spec, cache = specs[name]
-                    row = measure_pipeline(name, spec, cache, image_size, batch, task["batches"], task["repeats"])
-                    rows.append(dict(row, data=origin))
-        return rows
+        return run_pipeline_task(task)
     if kind == "upsampling":
         return [measure_upsampling(preset, width, batch, xla, task["repeats"])
                 for preset, width, batch in task["configs"] for xla in task["xla"]]
@@ -556,8 +476,10 @@ def run_task(task):
         from kcolor.models import get_preset
 
         image_size = get_preset(task["config"]["preset"]).image_size
+        from benchmarks.pipeline import prepare_data
+
         with tempfile.TemporaryDirectory(prefix="kcolor-bench-") as directory:
-            specs, _ = prepare_pipeline_data(directory, task.get("npz"), image_size, task["images"])
+            specs, _, _ = prepare_data(directory, image_size, task["images"], task.get("npz"), task.get("photos"))
             return measure_fit(task["config"], specs["npz"][0], task["steps"], task["repeats"])
     raise ValueError(f"unknown task kind {kind!r}")
 

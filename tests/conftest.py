@@ -24,12 +24,24 @@ sys.meta_path.insert(0, _NoTensorFlow())
 """
 
 
+def subprocess_env(backend="tensorflow", env=None):
+    """The environment of a test's subprocess: this one's, `KERAS_BACKEND=backend` and `env`.
+
+    `XLA_FLAGS` in `env` is added to the inherited flags instead of replacing them, so a flag that the whole run
+    sets (e.g. `--xla_cpu_max_isa`, root conftest.py) reaches every subprocess.
+    """
+    env = dict(env or {})
+    if "XLA_FLAGS" in env:
+        env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {env['XLA_FLAGS']}".strip()
+    return dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **env)
+
+
 def run_python_code(code, backend="tensorflow", block_tensorflow=False, timeout=300, env=None):
     """Runs `code` in a fresh Python with `KERAS_BACKEND=backend`; returns the completed process."""
     source = textwrap.dedent(code)
     if block_tensorflow:
         source = BLOCK_TENSORFLOW + source
-    full_env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
+    full_env = subprocess_env(backend, env)
     result = subprocess.run(
         [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout, env=full_env
     )
@@ -41,6 +53,20 @@ def run_python_code(code, backend="tensorflow", block_tensorflow=False, timeout=
 @pytest.fixture
 def run_python():
     return run_python_code
+
+
+@pytest.fixture(autouse=True)
+def _cpu_without_bfloat16(monkeypatch):
+    """Under `KCOLOR_TEST_MAX_ISA` (root conftest.py), `kcolor.devices` sees a CPU without native bfloat16."""
+    if os.environ.get("KCOLOR_TEST_MAX_ISA"):
+        from kcolor import devices
+
+        flags = devices.cpu_has_bfloat16
+
+        def without_bfloat16(cpuinfo="/proc/cpuinfo"):
+            return False if cpuinfo == "/proc/cpuinfo" else flags(cpuinfo)  # a test's own file is still read
+
+        monkeypatch.setattr(devices, "cpu_has_bfloat16", without_bfloat16)
 
 
 def photo_crops(size=32, count=8, seed=0):

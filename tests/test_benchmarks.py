@@ -18,7 +18,9 @@ TINY = [
     "--in-process", "--sections", "peak,flops,train,upsampling,pipeline,colorize,fit",
     "--configs", "nazeri-cifar:0.0625:4", "--xla", "off", "--precisions", "float32",
     "--repeats", "2", "--steps", "1", "--warmup", "0", "--matmul-size", "128",
-    "--pipeline-sources", "npz,folder", "--pipeline-batches", "1", "--pipeline-images", "8", "--npz", "",
+    "--pipeline-sources", "npz,folder,tfds", "--pipeline-batches", "1", "--pipeline-drain", "1",
+    "--pipeline-images", "8", "--npz", "", "--photos", "", "--pipeline-configs", "nazeri-cifar:0.0625:4",
+    "--targets", "nazeri-cifar:0.0625:4",
     "--colorize-megapixels", "0.02", "--colorize-width", "0.0625", "--colorize-repeats", "1", "--fit-steps", "1",
 ]  # fmt: skip
 RATE_KEYS = {"median", "min", "max", "iqr", "values"}
@@ -50,9 +52,17 @@ def test_harness_runs_and_writes_json(tmp_path, capsys):
     assert upsampling["layers"] == 4 and upsampling["native_s"] > 0 and upsampling["subpixel_s"] > 0
     assert upsampling["max_relative_difference"] < 1e-4  # the sub-pixel rewrite computes the same function
 
-    assert {row["source"] for row in results["pipeline"]} == {"npz", "folder"}
+    assert "error" not in str(results["pipeline"])
+    assert sorted((row["source"], row["path"]) for row in results["pipeline"]) == [
+        (source, path) for source in ("folder", "npz", "tfds") for path in ("load_dataset", "train")]
     for row in results["pipeline"]:
         assert row["images_per_second"]["median"] > 0 and row["pipeline_to_step"] > 0
+        assert row["images_per_cpu_second"]["median"] > 0 and row["first_pass_images_per_cpu_second"] > 0
+        assert row["pipeline_to_target"] > 0 and row["version"] == "working tree"
+    (target,) = results["targets"]
+    assert target["l1_step_flops"] < target["gan_step_flops"]
+    assert target["fastest_images_per_second"] == pytest.approx(65e12 * 0.3 / target["l1_step_flops"])
+    assert "What a GPU consumes" in printed
     (colorize,) = results["colorize"]
     assert colorize["seconds"]["median"] > 0 and colorize["peak_rss_mib"] >= colorize["baseline_rss_mib"] > 0
     (fit,) = results["fit"]
@@ -100,3 +110,24 @@ def test_quality_holdout_train_and_score(tmp_path, capsys):
         quality.parse_settings(["lambda=3"])
     assert quality.parse_settings(["l1_weight=300", "mixed_precision=bfloat16", "l1_only=true"]) == {
         "l1_weight": 300, "mixed_precision": "bfloat16", "l1_only": True}
+
+
+def test_pipeline_ab_against_a_git_revision(tmp_path):
+    """`--pipeline-revision`: every pipeline is also built from the kcolor of a git revision, in the same process."""
+    import subprocess
+
+    repository = Path(__file__).resolve().parent.parent
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    path = tmp_path / "ab.json"
+    arguments = ["--in-process", "--sections", "pipeline", "--pipeline-sources", "npz", "--pipeline-paths",
+                 "load_dataset", "--pipeline-configs", "nazeri-cifar:0.0625:4", "--targets", "nazeri-cifar:0.0625:4",
+                 "--pipeline-images", "8", "--pipeline-batches", "1", "--pipeline-drain", "1", "--repeats", "2",
+                 "--npz", "", "--photos", "", "--pipeline-revision", "HEAD", "--json", str(path)]  # fmt: skip
+    assert main(arguments) == 0
+    rows = {row["version"]: row for row in json.loads(path.read_text())["pipeline"]}
+    assert set(rows) == {"working tree", "HEAD"}
+    assert rows["working tree"]["revision"] == "HEAD" and rows["working tree"]["cpu_vs_revision"] > 0
+    import kcolor.data
+
+    assert Path(kcolor.data.__file__).resolve().parent.parent.parent == repository  # the working tree again

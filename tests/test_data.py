@@ -593,9 +593,10 @@ def test_tfds_download_failure_and_unknown_name(tmp_path, monkeypatch):
         load_dataset("imdb_reviews", data_dir=tmp_path)
 
 
-def test_class_names():
+def test_class_names(tmp_path):
     assert class_names("cifar10")[:3] == ["airplane", "automobile", "bird"] and len(class_names("cifar10")) == 10
-    assert class_names("sample") is None and class_names("folder:/tmp") is None
+    Image.fromarray(color_image(12, 12)).save(tmp_path / "flat.png")  # no class folders: no class names
+    assert class_names("sample") is None and class_names(f"folder:{tmp_path}") is None
     assert class_names("not_a_dataset_at_all") is None
     pytest.importorskip("tensorflow_datasets")
     assert class_names("tf_flowers") == ["dandelion", "daisy", "tulips", "sunflowers", "roses"]

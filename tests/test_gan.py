@@ -1,8 +1,12 @@
+import json
 import math
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
+from conftest import BLOCK_TENSORFLOW, subprocess_env
 
 from kcolor.gan import ColorizationGAN, GANOptimizer, discriminator_loss, generator_loss
 from kcolor.gan.losses import psnr
@@ -35,7 +39,7 @@ def changed(before, model):
     return any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
 
 
-# The same checks, run in-process on TensorFlow and in a TensorFlow-free subprocess on JAX.
+# The same checks, run in-process on TensorFlow and in a TensorFlow-free subprocess on JAX (`jax_checks`).
 FIT_CHECK = """
 import math, sys
 import numpy as np, keras
@@ -73,13 +77,9 @@ def test_fit_on_tensorflow():
     exec(FIT_CHECK, namespace)
 
 
-def test_fit_on_jax_without_tensorflow_installed(run_python):
-    result = run_python(FIT_CHECK, backend="jax", block_tensorflow=True)
-    assert result.stdout.strip().splitlines()[-1] == "False"  # TensorFlow was never imported
-
-
 # With `adversarial = False` the GAN's generator follows exactly the L1-only U-Net's updates, its discriminator
 # stays untouched, and the logged names do not change; switching back in the middle of `fit` plays the GAN game.
+# One 3-epoch `fit` per model (2 epochs of warm-up, then 1 of the game), with the weights saved after epoch 2.
 WARMUP_CHECK = """
 import numpy as np, keras
 from kcolor.callbacks import L1Warmup
@@ -87,29 +87,39 @@ from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator
 images = np.random.default_rng(1).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
 
-def trained(with_discriminator, epochs):
+class EndOfWarmup(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:  # the last epoch of L1Warmup(2)
+            self.generator = [w.copy() for w in self.model.generator.get_weights()]
+            discriminator = self.model.discriminator
+            self.discriminator = None if discriminator is None else [w.copy() for w in discriminator.get_weights()]
+
+def trained(with_discriminator):
     keras.utils.set_random_seed(0)
     generator = build_generator(width_multiplier=0.125)  # the same initial weights in both models
     discriminator = build_discriminator(width_multiplier=0.125) if with_discriminator else None
     gan = ColorizationGAN(generator, discriminator)
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     d_before = None if discriminator is None else [w.copy() for w in discriminator.get_weights()]
-    history = gan.fit(images[:16], batch_size=8, epochs=epochs, shuffle=False, verbose=0,
-                      callbacks=[L1Warmup(2)])
-    return gan, d_before, history.history
+    warmed_up = EndOfWarmup()
+    history = gan.fit(images[:16], batch_size=8, epochs=3, shuffle=False, verbose=0,
+                      callbacks=[L1Warmup(2), warmed_up])
+    return gan, d_before, warmed_up, history.history
 
 def largest_difference(first, second):
     return max(float(np.abs(a - b).max()) for a, b in zip(first, second))
 
-warm, d_before, history = trained(True, 2)
-baseline = trained(False, 2)[0]
-assert largest_difference(warm.generator.get_weights(), baseline.generator.get_weights()) < 1e-6
-assert largest_difference(warm.discriminator.get_weights(), d_before) == 0
-assert history["d_loss"] == [0.0, 0.0] and history["g_adversarial"] == [0.0, 0.0], history
-warm, d_before, history = trained(True, 3)
-assert warm.adversarial and history["d_loss"][2] > 0 and history["g_adversarial"][2] > 0, history
-assert largest_difference(warm.discriminator.get_weights(), d_before) > 0
-assert largest_difference(warm.generator.get_weights(), trained(False, 3)[0].generator.get_weights()) > 1e-4
+gan, d_before, warmed_up, history = trained(True)
+baseline, _, baseline_warmed_up, _ = trained(False)
+# After the warm-up: G took the U-Net's very updates (the same float32 operations in the same order, so equal up
+# to the last bits; 1e-6 is about 100 units of roundoff of these weights), D was neither updated nor consulted.
+assert largest_difference(warmed_up.generator, baseline_warmed_up.generator) < 1e-6
+assert largest_difference(warmed_up.discriminator, d_before) == 0
+assert history["d_loss"][:2] == [0.0, 0.0] and history["g_adversarial"][:2] == [0.0, 0.0], history
+# The third epoch plays the game: D learns, and G's updates leave the U-Net's.
+assert gan.adversarial and history["d_loss"][2] > 0 and history["g_adversarial"][2] > 0, history
+assert largest_difference(gan.discriminator.get_weights(), d_before) > 0
+assert largest_difference(gan.generator.get_weights(), baseline.generator.get_weights()) > 1e-4
 """
 
 
@@ -117,16 +127,13 @@ def test_l1_warmup_on_tensorflow():
     exec(WARMUP_CHECK, {})
 
 
-def test_l1_warmup_on_jax(run_python):
-    run_python(WARMUP_CHECK, backend="jax", block_tensorflow=True)
-
-
-def test_mixed_precision_on_jax(run_python):
-    code = """
-    import math, numpy as np, keras
-    from kcolor.gan import ColorizationGAN
-    from kcolor.models import build_discriminator, build_generator
-    images = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+# On JAX, in the subprocess (TensorFlow's equivalent is test_mixed_precision_on_tensorflow).
+MIXED_PRECISION_CHECK = """
+import math, numpy as np, keras
+from kcolor.gan import ColorizationGAN
+from kcolor.models import build_discriminator, build_generator
+images = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+try:
     for policy in ("mixed_bfloat16", "mixed_float16"):
         keras.config.set_dtype_policy(policy)
         gan = ColorizationGAN(build_generator(width_multiplier=0.125), build_discriminator(width_multiplier=0.125))
@@ -136,8 +143,9 @@ def test_mixed_precision_on_jax(run_python):
         assert (policy == "mixed_float16") == isinstance(gan.generator_optimizer, keras.optimizers.LossScaleOptimizer)
         if policy == "mixed_bfloat16":  # (float16 may skip a step whose scaled gradients overflowed)
             assert int(gan.generator_optimizer.iterations) == 2
-    """
-    run_python(code, backend="jax", block_tensorflow=True)
+finally:
+    keras.config.set_dtype_policy("float32")
+"""
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
@@ -180,21 +188,28 @@ def test_predict_returns_colorized_rgb():
     assert rgb.shape == (4, 32, 32, 3) and rgb.min() >= 0 and rgb.max() <= 1
 
 
-def test_generator_save_and_load_gives_identical_predictions(tmp_path):
+@pytest.fixture(scope="module")
+def trained_gan():
+    """A GAN after one epoch of 2 steps: its weights, batch-norm statistics and optimizer states have moved."""
     gan = make_gan()
     gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0)
+    return gan
+
+
+def test_generator_save_and_load_gives_identical_predictions(trained_gan, tmp_path):
+    gan = trained_gan
     path = tmp_path / "generator.keras"
     gan.generator.save(path)
     loaded = keras.models.load_model(path)
     lightness = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
+    # The same operations on the same weights in the same process: equal bit for bit, on any CPU.
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(loaded(lightness)), keras.ops.convert_to_numpy(gan.generator(lightness))
     )
 
 
-def test_full_gan_checkpoint_restores_weights_and_optimizer_state(tmp_path):
-    gan = make_gan()
-    gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0)
+def test_full_gan_checkpoint_restores_weights_and_optimizer_state(trained_gan, tmp_path):
+    gan = trained_gan
     path = tmp_path / "gan.weights.h5"
     gan.save_weights(path)
     restored = make_gan()
@@ -290,3 +305,86 @@ def test_averaged_generator_swaps_the_moving_average_in_and_back():
             np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable.value), value)
     assert not changed(trained, gan.generator)  # back to the trained weights
     assert make_gan().generator_average is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The JAX checks, in one TensorFlow-free interpreter (as on a machine without TensorFlow). It starts with this
+# module's first test and compiles on one core while the in-process TensorFlow tests above run; the tests below,
+# last in the module, collect its results. One interpreter for the three checks also pays once for starting
+# Python and for compiling the networks' initializers.
+
+JAX_CHECKS = {"fit": FIT_CHECK, "warmup": WARMUP_CHECK, "mixed_precision": MIXED_PRECISION_CHECK}
+JAX_TESTS = {"test_fit_on_jax_without_tensorflow_installed": "fit", "test_l1_warmup_on_jax": "warmup",
+             "test_mixed_precision_on_jax": "mixed_precision"}
+
+# Runs the checks of argv[1] (JSON: name -> code), each in a fresh namespace with its output captured, and prints
+# their outcomes as one JSON line.
+RUN_CHECKS = """
+import contextlib, io, json, sys, traceback
+checks, outcomes = json.loads(sys.argv[1]), {}
+for name, code in checks.items():
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            exec(code, {"__name__": "__check__"})
+        outcomes[name] = {"passed": True, "stdout": output.getvalue()}
+    except BaseException:
+        outcomes[name] = {"passed": False, "stdout": output.getvalue(), "error": traceback.format_exc()}
+print("OUTCOMES", json.dumps(outcomes))
+"""
+
+
+class JaxChecks:
+    """`JAX_CHECKS` (those of the selected tests) running in the background in one fresh interpreter."""
+
+    def __init__(self, names):
+        checks = {name: JAX_CHECKS[name] for name in names}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", BLOCK_TENSORFLOW + RUN_CHECKS, json.dumps(checks)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=subprocess_env("jax"),
+        )
+        self.outcomes, self.failure = None, None
+
+    def outcome(self, name, timeout=1200):
+        if self.outcomes is None and self.failure is None:
+            try:
+                stdout, stderr = self.process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                stdout, stderr = self.process.communicate()
+                self.failure = f"the JAX subprocess did not finish in {timeout} s:\n{stdout}\n{stderr[-4000:]}"
+            else:
+                lines = [line for line in stdout.splitlines() if line.startswith("OUTCOMES ")]
+                if lines:
+                    self.outcomes = json.loads(lines[-1].split(" ", 1)[1])
+                else:
+                    code = self.process.returncode
+                    self.failure = f"the JAX subprocess failed ({code}):\n{stdout}\n{stderr[-4000:]}"
+        assert self.failure is None, self.failure
+        outcome = self.outcomes[name]
+        assert outcome["passed"], f"JAX check {name!r} failed:\n{outcome['error']}"
+        return outcome
+
+
+@pytest.fixture(scope="module", autouse=True)
+def jax_checks(request):
+    names = [JAX_TESTS[item.name] for item in request.session.items
+             if item.module is request.module and item.name in JAX_TESTS]
+    checks = JaxChecks(names) if names else None
+    yield checks
+    if checks is not None and checks.process.poll() is None:
+        checks.process.kill()
+        checks.process.communicate()
+
+
+def test_fit_on_jax_without_tensorflow_installed(jax_checks):
+    # FIT_CHECK prints whether TensorFlow was imported; the subprocess blocks every import of it.
+    assert jax_checks.outcome("fit")["stdout"].strip().splitlines()[-1] == "False"
+
+
+def test_l1_warmup_on_jax(jax_checks):
+    jax_checks.outcome("warmup")
+
+
+def test_mixed_precision_on_jax(jax_checks):
+    jax_checks.outcome("mixed_precision")

@@ -6,7 +6,14 @@ which can also be iterated in a plain ``for`` loop (each complete pass is one ep
 *sampler* decides what the items of an epoch are: :class:`ImageSourceSampler` shuffles and
 crops an :class:`~kcolor.data.sources.ImageSource` (preprocessing stage two),
 :class:`~kcolor.data.sample.SampleSampler` renders sample crops. The ``tf.data`` path reuses
-:class:`NumpyBatches` for ``sample``. This module imports Keras, so it is imported lazily.
+:class:`NumpyBatches` for ``sample`` and :class:`ImageSourceSampler` for ``folder:`` and ``npz:``
+(one call per batch), and ``kcolor train`` reads every local dataset through these samplers. This
+module imports Keras, so it is imported lazily.
+
+The random crop positions and flips of :class:`ImageSourceSampler` come from :func:`item_uniforms`,
+a counter-based generator: every item's numbers are a hash of ``(seed, epoch, position)``, computed
+for a whole batch with a few NumPy operations. Creating a NumPy generator per item instead cost
+about 20 us, more than the crop itself at 32 px.
 """
 
 from __future__ import annotations
@@ -69,13 +76,70 @@ class ImageSourceSampler:
             return self._orders[epoch]
 
     def items(self, epoch: int, positions: range) -> tuple[np.ndarray, np.ndarray]:
-        """Crop the items at ``positions`` of ``epoch``: ``(uint8 images, int64 labels)``."""
+        """Crop the items at ``positions`` of ``epoch``: ``(uint8 images, int64 labels)``.
+
+        An item's crop depends only on the seed, the epoch and its position, not on which other
+        items are asked for with it.
+        """
+        size = self.image_size
         indices = self.order(epoch)[positions.start : positions.stop]
-        images = np.empty((len(indices), self.image_size, self.image_size, 3), np.uint8)
-        for slot, (position, index) in enumerate(zip(positions, indices)):
-            rng = np.random.default_rng([self.seed, epoch, position, 1]) if self.augment else None
-            images[slot] = crop_square(self.source.image(index), self.image_size, rng)
+        images = np.empty((len(indices), size, size, 3), np.uint8)
+        if self.augment:
+            uniforms = item_uniforms(self.seed, epoch, np.arange(positions.start, positions.stop), 3)
+        for slot, index in enumerate(indices):
+            image = self.source.image(index)
+            height, width = image.shape[:2]
+            if self.augment:
+                top = min(int(uniforms[slot, 0] * (height - size + 1)), height - size)
+                left = min(int(uniforms[slot, 1] * (width - size + 1)), width - size)
+                square = image[top : top + size, left : left + size]
+                if uniforms[slot, 2] < 0.5:
+                    # Flip whole 3-byte pixels: half the time of copying square[:, ::-1] byte by byte.
+                    images[slot].view("V3")[..., 0] = square.view("V3")[..., 0][:, ::-1]
+                else:
+                    images[slot] = square
+            else:
+                images[slot] = crop_square(image, size)
         return images, self.source.labels[indices]
+
+
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function on an array of ``uint64`` (arithmetic wraps modulo 2**64)."""
+    values = values + _GOLDEN_GAMMA
+    values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def item_uniforms(seed: int, epoch: int, positions: np.ndarray, count: int) -> np.ndarray:
+    """``count`` uniform numbers in [0, 1) for each position, fixed by ``(seed, epoch, position)``.
+
+    A counter-based generator: SplitMix64's mixing function hashes the seed, the epoch and each
+    ``(position, column)`` pair, so a batch's numbers take a few array operations and any item's
+    numbers can be computed without the others'.
+
+    Args:
+        seed: a non-negative integer (taken modulo 2**64).
+        epoch: an integer (taken modulo 2**64).
+        positions: integer positions of the items in their epoch, shape ``(k,)``.
+        count: numbers per item.
+
+    Returns:
+        ``float64 (k, count)``.
+
+    Example:
+        >>> item_uniforms(0, 0, np.arange(2), 3).round(3)
+        array([[0.656, 0.92 , 0.076],
+               [0.534, 0.761, 0.527]])
+    """
+    key = np.array([seed % 2**64], np.uint64)
+    key = _splitmix64(_splitmix64(key) ^ np.array([epoch % 2**64], np.uint64))
+    counters = np.asarray(positions, np.uint64)[:, None] * np.uint64(count) + np.arange(count, dtype=np.uint64)
+    bits = _splitmix64(key ^ _splitmix64(counters))
+    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
 class NumpyBatches(keras.utils.PyDataset):

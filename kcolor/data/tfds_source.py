@@ -5,9 +5,10 @@ paper, and any TFDS dataset whose ``image`` feature is RGB ``uint8`` (``tf_flowe
 Downloads go to the project's top-level ``data/`` folder when kcolor runs from a checkout
 (:func:`default_data_dir`), else to TFDS's own default (``$TFDS_DATA_DIR`` or
 ``~/tensorflow_datasets``); ``data_dir`` overrides both. ``"validation"`` means the dataset's
-validation split, or its test split when it has none (cifar10). Grayscale images (Places365 has
-some) are filtered in the pipeline and counted; the count is reported after the first full
-pass. Decoded, resized images are cached in memory when the split fits in
+validation split, or its test split when it has none (cifar10). kcolor decodes the images itself
+(:func:`~kcolor.data.tf_pipeline.decode_image`: a JPEG at least twice the training size is decoded
+at 1/2, 1/4 or 1/8 scale), resizes them, and filters grayscale and colorless images (Places365 has
+some, Imagenette a few hundred), counting them; the count is reported after the first full pass. Decoded, resized images are cached in memory when the split fits in
 :data:`CACHE_BUDGET_BYTES` (cifar10 does, Places365 does not). TensorFlow and TFDS are
 imported inside the functions.
 """
@@ -111,18 +112,22 @@ def tfds_dataset(
         ) from error
     split_name = resolve_tfds_split(name, list(builder.info.splits.keys()), split)
     read_config = tfds.ReadConfig(shuffle_seed=options.seed)
-    dataset = builder.as_dataset(split=split_name, shuffle_files=options.shuffle, read_config=read_config)
+    dataset = builder.as_dataset(
+        split=split_name, shuffle_files=options.shuffle, read_config=read_config,
+        decoders={"image": tfds.decode.SkipDecoding()},  # kcolor decodes: large JPEGs at a reduced scale
+    )  # fmt: skip
 
     def image_and_label(example):
         label = tf.cast(example[label_key], tf.int64) if label_key else tf.constant(-1, tf.int64)
-        return example["image"], label
+        image = example["image"]
+        if image.dtype == tf.string:  # encoded, as SkipDecoding leaves it (a test's fake may give pixels)
+            image = tf_pipeline.decode_image(image, options.image_size)
+        return image, label
 
     dataset = dataset.map(image_and_label, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = tf_pipeline.drop_unusable_images(dataset, SkipReport(f"{name} ({split_name})"), limit=limit)
-    dataset = dataset.map(
-        lambda image, label: (tf_pipeline.resize_shorter_side(image, options.image_size), label),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    report = SkipReport(f"{name} ({split_name})")
+    # Resized, checked and sized before the cache: after it, the pipeline works on whole batches.
+    dataset = tf_pipeline.drop_unusable_images(dataset, report, image_size=options.image_size, limit=limit)
     bytes_per_image = options.image_size**2 * 3 * 4 // 3  # allow for non-square sources
     count = limit if limit is not None else _split_size(builder, split_name)
     if cache and count is not None and count * bytes_per_image <= CACHE_BUDGET_BYTES:

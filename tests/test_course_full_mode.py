@@ -1,0 +1,83 @@
+"""Full mode must not break silently: each course run's full-mode configuration trains, on TFDS mock data.
+
+The notebooks' full mode (`kcolor.tutorial.course_config(kind, smoke=False)`) is meant for a Colab GPU and
+downloads its datasets, so CI never runs it. Here every course run starts from exactly that configuration,
+reads its real TFDS dataset spec through `tfds.testing.mock_data` (random images of the dataset's feature
+shapes, no network), and trains at its real preset, image size and batch size; only the number of epochs and
+steps and the network width are cut, so that it takes seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from kcolor.data import SkippedImagesWarning, parse_spec
+from kcolor.models import get_preset
+from kcolor.tutorial import RUN_KINDS, course_config
+
+tfds = pytest.importorskip("tensorflow_datasets")
+
+QUICK = dict(epochs=2, steps_per_epoch=2, width_multiplier=1 / 16)  # what is cut for time, nothing else
+
+
+@pytest.mark.parametrize("kind", RUN_KINDS)
+def test_the_full_mode_course_run_trains_on_tfds_mock_data(kind, tmp_path):
+    from kcolor.training import train
+
+    configured = course_config(kind, smoke=False, course_dir=tmp_path)
+    full = configured.resolved()
+    assert parse_spec(full.dataset).kind == "tfds", "full mode reads a TFDS dataset"
+    assert full.image_size == get_preset(full.preset).image_size and full.width_multiplier == 1.0
+    quick = dataclasses.replace(configured, **QUICK)
+    if configured.l1_warmup_epochs is not None:  # an explicit warm-up must fit into the shorter run
+        quick = dataclasses.replace(quick, l1_warmup_epochs=min(configured.l1_warmup_epochs, 1))
+    unchanged = {field.name for field in dataclasses.fields(full)} - set(QUICK) - {"l1_warmup_epochs"}
+    resolved = quick.resolved()
+    assert {name: getattr(resolved, name) for name in unchanged} == {name: getattr(full, name) for name in unchanged}
+
+    with tfds.testing.mock_data(num_examples=3 * full.batch_size), warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)  # some mock images are under 8 px: too small
+        result = train(quick)
+
+    run = result.run_dir
+    assert run == tmp_path / kind and result.stopped_early_reason is None
+    assert result.generator_path.is_file() and (run / "config.json").is_file()
+    assert sorted(path.name for path in result.samples_dir.glob("epoch_*.png")) == ["epoch_001.png", "epoch_002.png"]
+    assert any(result.checkpoint_dir.iterdir())
+    saved = json.loads((run / "config.json").read_text())
+    assert (saved["dataset"], saved["preset"], saved["image_size"], saved["batch_size"]) == (
+        full.dataset, full.preset, full.image_size, full.batch_size)  # fmt: skip
+    with open(result.history_path) as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 2
+    losses = [float(value) for row in rows for name, value in row.items() if name.endswith("loss") and value]
+    assert losses and all(math.isfinite(loss) for loss in losses)
+    if not full.l1_only:
+        assert any(name.startswith("d_") for name in rows[-1]), "the second epoch plays the GAN game"
+    generator = result.gan.generator
+    colors = generator.predict(np.zeros((1, full.image_size, full.image_size, 1), np.float32), verbose=0)
+    assert colors.shape == (1, full.image_size, full.image_size, 2)
+
+
+def test_imagenette_is_a_tfds_dataset_spec_with_labels_and_class_names():
+    from kcolor.data import class_names, load_arrays, load_dataset
+
+    names = class_names("imagenette/320px-v2")
+    if names is not None:  # TFDS knows them offline (its code lists the WordNet ids)
+        assert len(names) == 10 and names[0] == "n01440764" and all(name.startswith("n") for name in names)
+    with tfds.testing.mock_data(num_examples=24), warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        batches = list(load_dataset("imagenette/320px-v2", "train", 128, 4, seed=0, with_labels=True,
+                                    drop_remainder=True).as_numpy_iterator())  # fmt: skip
+        images, labels = load_arrays("imagenette/320px-v2", "validation", 128, limit=5)
+    assert batches and all(squares.shape == (4, 128, 128, 3) and squares.dtype == np.uint8 for squares, _ in batches)
+    every_label = np.concatenate([labels for _, labels in batches])
+    assert every_label.dtype == np.int64 and ((every_label >= 0) & (every_label < 10)).all()
+    assert images.shape == (5, 128, 128, 3) and labels.shape == (5,) and ((labels >= 0) & (labels < 10)).all()
