@@ -6,6 +6,9 @@ or a download. Set `KCOLOR_SMOKE=0` to execute the notebooks in full mode.
 
 import os
 
+# Every picture a notebook cell shows must load from a copy of the notebook (Colab): checked on nbval's outputs.
+pytest_plugins = ["tests.nbval_pictures"]
+
 os.environ.setdefault("KCOLOR_SMOKE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -10,23 +10,24 @@ Two consumers ("paths") read each source:
 
 Sources: `sample`, `npz`, `folder` (cached), `folder-uncached` (`load_dataset` only) and `tfds`: the real TFDS
 code path of `kcolor.data` under `tfds.testing.mock_data`, whose `as_dataset` serves the benchmark's images as
-encoded files decoded in a parallel map, as TFDS does (PNG for `cifar10`, as TFDS stores it; JPEG at 320 px
-height and 4:3 for `imagenette/320px-v2`). The images (`prepare_data`): at up to 32 px the CIFAR-10 subset as it
-is (32 x 32, so crops only flip); above, Imagenette photos from a folder of class folders (the `folder` source
-reads the real files); without either, `sample` crops somewhat larger than the crop.
+encoded files, as TFDS does (PNG for `cifar10`, as TFDS stores it; JPEG at 320 px height and 4:3 for
+`imagenette/320px-v2`), repeated to the real training split's length (`TFDS_TRAIN_EXAMPLES`). The images
+(`prepare_data`): at up to 32 px the CIFAR-10 subset as it is (32 x 32, so crops only flip); above, Imagenette
+photos from a folder of class folders (the `folder` source reads the real files); without either, `sample` crops
+somewhat larger than the crop.
 
 Every row reports: setup seconds (building the pipeline, decoding the local files; on the `train` path Keras also
 reads two batches, which for `tfds` means decoding every image that the shuffle buffer holds); the first epoch's
 images/s and images/CPU-s, setup included (for `tfds` it decodes, filters, resizes and fills the cache); the
-steady images/s (median
-of the repeats); and the CPU seconds this process spent per image during the repeats, as *images per
-CPU-second*: the rate of one fully used core. On a loaded machine the wall-clock rates drop with the share of
-the CPU the benchmark gets; the CPU cost per image changes much less.
+steady images/s (median of the timed windows); and the CPU seconds this process spent per image during those
+windows, as *images per CPU-second*: the rate of one fully used core. On a loaded machine the wall-clock rates
+drop with the share of the CPU the benchmark gets; the CPU cost per image changes much less.
 
-Each timed repeat first reads `drain` batches untimed (emptying the prefetch buffers that filled while other
-rows ran), then times `batches` batches. All rows of one image size are built first and timed alternately,
-repeat by repeat. With `revision`, every row is also built with the `kcolor` package of that git revision
-(`git archive`, imported in the same process under its own module objects) for an A/B on the same load.
+One pipeline runs at a time (`measure_pipelines`), so the process's CPU time is that pipeline's: it is built,
+read for a pass, `drain` batches more, then `repeats` windows of `batches` batches back to back, and retired.
+With `revision`, every pipeline is also built with the `kcolor` package of that git revision (`git archive`,
+imported in the same process under its own module objects), and the versions alternate round by round
+(A, B, A, B) for an A/B on the same load.
 """
 
 import contextlib
@@ -88,8 +89,16 @@ def _resized(image, height, width):
     return np.asarray(Image.fromarray(image).resize((width, height), Image.BILINEAR))
 
 
-def prepare_data(directory, image_size, count, cifar_npz=None, photos=None):
+TFDS_TRAIN_EXAMPLES = {"cifar10": 50_000, "imagenette/320px-v2": 9_469}
+"""The real training split sizes: the mocked TFDS datasets repeat their images to this length, so that the costs
+that come once a pass (a new iterator, refilling the shuffle buffer) weigh as they do in real training."""
+
+
+def prepare_data(directory, image_size, count, cifar_npz=None, photos=None, tfds_examples=None):
     """Writes the benchmark's images as an npz file, a folder and encoded TFDS examples; returns them.
+
+    `tfds_examples`: length of the mocked TFDS split (the images repeated); default `TFDS_TRAIN_EXAMPLES`,
+    0 for just the images.
 
     Returns:
         `(specs, tfds_data, origin)`: `specs` maps each source to `(spec, cache)`; `tfds_data` is
@@ -138,6 +147,11 @@ def prepare_data(directory, image_size, count, cifar_npz=None, photos=None):
         tfds_data = (name, [_encode(image, "PNG") for image in images], labels, "png")
         origin = f"{len(images)} sample crops of {file_size} px (folder: JPEG files)"
     np.savez(directory / "images.npz", images=images, labels=labels)
+    name, encoded, tfds_labels, format_name = tfds_data
+    length = TFDS_TRAIN_EXAMPLES.get(name, len(encoded)) if tfds_examples is None else tfds_examples
+    if length > len(encoded):
+        repeats = -(-length // len(encoded))
+        tfds_data = (name, (encoded * repeats)[:length], np.tile(tfds_labels, repeats)[:length], format_name)
     specs = {
         "sample": ("sample", True),
         "npz": (f"npz:{directory / 'images.npz'}", True),
@@ -298,51 +312,88 @@ def _cycle(dataset):
         yield from dataset
 
 
-def measure_pipelines(image_size, batch, sources, paths, data, tfds_data, versions, batches, repeats, drain):
-    """Rows of every source x path x version at one image size and batch, timed alternately."""
-    readers, rows = [], []
+def _settle(limit_s=20.0, window_s=0.25):
+    """Waits until this process is idle (its pipelines have refilled their buffers), at most `limit_s`."""
+    deadline = time.perf_counter() + limit_s
+    while time.perf_counter() < deadline:
+        cpu = _cpu_seconds()
+        time.sleep(window_s)
+        if _cpu_seconds() - cpu < 0.05 * window_s:
+            return
+
+
+def measure_pipelines(image_size, batch, sources, paths, data, tfds_data, versions, batches, repeats, drain,
+                      rounds=2):  # fmt: skip
+    """Rows of every source x path x version at one image size and batch.
+
+    One pipeline runs at a time, so the CPU time of the process is its own: for each source and path, each
+    version is built afresh in each of `rounds` rounds (A, B, A, B, ...), read for one pass (the first epoch),
+    `drain` batches more, then `repeats` windows of `batches` batches back to back; then it is retired. A
+    retired pipeline is kept, not destroyed (destroying a `tf.data` iterator that is still prefetching can
+    block for seconds), and the process waits until it is idle before the next one starts.
+    """
+    rows, retired = [], []
     if "tfds" in sources:  # pay TFDS's and tf.data's one-time costs (imports, first traces) before any timing
         for version in versions:
             spec, _ = data["specs"]["tfds"]
-            warm_up = Reader(version, "tfds", "load_dataset", spec, True, image_size, batch, data["images"], tfds_data, 0)
+            warm_up = Reader(version, "tfds", "load_dataset", spec, True, image_size, batch, batch, tfds_data, 1)
             warm_up.read(1)
-            warm_up.close()
+            retired.append(warm_up)
+        _settle()
     for source in sources:
         spec, cache = data["specs"][source]
+        images = len(tfds_data[1]) if source == "tfds" else data["images"]
         for path in paths:
             if path == "train" and not cache:
                 continue  # kcolor train always caches local datasets
-            for version in versions:
-                try:
-                    readers.append(Reader(version, source, path, spec, cache, image_size, batch, data["images"],
-                                          tfds_data, repeats * (drain + batches)))
-                except Exception as error:  # noqa: BLE001 - one failing row must not lose the others
-                    rows.append({"source": source, "path": path, "version": version.label, "image_size": image_size,
-                                 "batch": batch, "error": f"{type(error).__name__}: {error}"})
-    first_pass = {}
-    for reader in readers:  # the first pass counts the setup: Keras reads two batches while building
-        seconds, cpu_seconds = reader.read(reader.batches_per_pass)
-        first_pass[id(reader)] = (reader.batches_per_pass * batch / (reader.setup_s + seconds),
-                                  reader.batches_per_pass * batch / max(reader.setup_cpu_s + cpu_seconds, 1e-9))
-    times = {id(reader): ([], []) for reader in readers}
-    for _ in range(repeats):
-        for reader in readers:
-            reader.read(drain)
-            seconds, cpu_seconds = reader.read(batches)
-            times[id(reader)][0].append(batches * batch / seconds)
-            times[id(reader)][1].append(batches * batch / max(cpu_seconds, 1e-9))
-    for reader in readers:
-        rates, cpu_rates = times[id(reader)]
-        rows.append({
-            "source": reader.source, "path": reader.path, "version": reader.version.label,
-            "spec": reader.spec.split(":")[0], "cache": reader.cache, "image_size": image_size, "batch": batch,
-            "pipeline": reader.kind, "setup_s": reader.setup_s, "first_pass_images_per_second": first_pass[id(reader)][0],
-            "first_pass_images_per_cpu_second": first_pass[id(reader)][1],
-            "images_per_second": summarize(rates), "images_per_cpu_second": summarize(cpu_rates),
-            "batches": batches, "drain": drain, "repeats": repeats, "data": data["origin"],
-        })  # fmt: skip
+            measured = {version.label: {"setup": [], "first": [], "rates": [], "cpu_rates": []} for version in versions}
+            failed = set()
+            for _ in range(rounds):
+                for version in versions:
+                    if version.label in failed:
+                        continue
+                    try:
+                        reader = Reader(version, source, path, spec, cache, image_size, batch, images, tfds_data,
+                                        drain + repeats * batches)  # fmt: skip
+                    except Exception as error:  # noqa: BLE001 - one failing row must not lose the others
+                        failed.add(version.label)
+                        rows.append({"source": source, "path": path, "version": version.label, "image_size": image_size,
+                                     "batch": batch, "error": f"{type(error).__name__}: {error}"})
+                        continue
+                    record = measured[version.label]
+                    seconds, cpu_seconds = reader.read(reader.batches_per_pass)  # setup counts: Keras reads ahead
+                    record["setup"].append(reader.setup_s)
+                    first_images = reader.batches_per_pass * batch
+                    record["first"].append((first_images / (reader.setup_s + seconds),
+                                            first_images / max(reader.setup_cpu_s + cpu_seconds, 1e-9)))
+                    reader.read(drain)
+                    for _ in range(repeats):
+                        seconds, cpu_seconds = reader.read(batches)
+                        record["rates"].append(batches * batch / seconds)
+                        record["cpu_rates"].append(batches * batch / max(cpu_seconds, 1e-9))
+                    record["kind"] = reader.kind
+                    retired.append(reader)
+                    _settle()
+            for label, record in measured.items():
+                if not record["rates"]:
+                    continue
+                rows.append({
+                    "source": source, "path": path, "version": label, "spec": spec.split(":")[0], "cache": cache,
+                    "image_size": image_size, "batch": batch, "pipeline": record["kind"], "images": images,
+                    "setup_s": float(np.median(record["setup"])),
+                    "first_pass_images_per_second": float(np.median([first[0] for first in record["first"]])),
+                    "first_pass_images_per_cpu_second": float(np.median([first[1] for first in record["first"]])),
+                    "images_per_second": summarize(record["rates"]),
+                    "images_per_cpu_second": summarize(record["cpu_rates"]),
+                    "batches": batches, "drain": drain, "repeats": repeats, "rounds": rounds, "data": data["origin"],
+                })  # fmt: skip
+    for reader in retired:
         reader.close()
+    RETIRED.extend(retired)  # destroyed when the process ends (the worker ends without destroying them)
     return rows
+
+
+RETIRED = []
 
 
 def run_pipeline_task(task):
@@ -362,11 +413,11 @@ def run_pipeline_task(task):
             versions.append(KcolorVersion(task["revision"], revision_root(task["revision"], root)))
         for image_size, batch in shapes:
             specs, tfds_data, origin = prepare_data(directory, image_size, task["images"], task.get("npz"),
-                                                    task.get("photos"))
+                                                    task.get("photos"), tfds_examples=task.get("tfds_examples"))
             data = {"specs": specs, "images": origin["images"], "origin": origin}
             rows.extend(measure_pipelines(
                 image_size, batch, task["sources"], task.get("paths", PATHS), data, tfds_data, versions,
-                task["batches"], task["repeats"], task.get("drain", 12),
+                task["batches"], task["repeats"], task.get("drain", 12), task.get("rounds", 2),
             ))  # fmt: skip
             shutil.rmtree(Path(directory) / f"{image_size}px", ignore_errors=True)
     return rows

@@ -106,7 +106,12 @@ def build_parser():
                         "(default: --targets)")
     parser.add_argument("--pipeline-batches", type=int, default=20, help="batches per timed pipeline repeat")
     parser.add_argument("--pipeline-drain", type=int, default=12,
-                        help="batches read untimed before each timed pipeline repeat (empties prefetch buffers)")
+                        help="batches read untimed after the first pass, before the timed windows")
+    parser.add_argument("--pipeline-rounds", type=int, default=2,
+                        help="times each pipeline is built and measured (versions alternate: A, B, A, B)")
+    parser.add_argument("--tfds-examples", type=int, default=None,
+                        help="length of the mocked TFDS training split (default: the real one, e.g. 50,000 for "
+                        "cifar10; the benchmark's images repeat); 0: just the images")
     parser.add_argument("--pipeline-images", type=int, default=1024, help="images in the npz/folder/tfds test data")
     parser.add_argument("--pipeline-revision", metavar="REV",
                         help="A/B: also build every pipeline with the kcolor package of git revision REV, timed "
@@ -251,7 +256,8 @@ def add_derived(results):
         for label, other in by_version.items():
             if current is not None and label != "working tree":
                 current["revision"] = label
-                current["wall_vs_revision"] = _median(current["images_per_second"]) / _median(other["images_per_second"])
+                current["wall_vs_revision"] = (_median(current["images_per_second"])
+                                               / _median(other["images_per_second"]))
                 current["cpu_vs_revision"] = (_median(current["images_per_cpu_second"])
                                               / _median(other["images_per_cpu_second"]))
     return results
@@ -478,7 +484,8 @@ def main(argv=None):
                 shapes.append([preset, batch])
         task = {"kind": "pipeline", "shapes": shapes, "sources": args.pipeline_sources, "paths": args.pipeline_paths,
                 "npz": npz, "photos": photos, "images": args.pipeline_images, "batches": args.pipeline_batches,
-                "drain": args.pipeline_drain, "repeats": args.repeats, "revision": args.pipeline_revision}
+                "drain": args.pipeline_drain, "repeats": args.repeats, "revision": args.pipeline_revision,
+                "rounds": args.pipeline_rounds, "tfds_examples": args.tfds_examples}
         print("[pipeline] measuring", file=sys.stderr, flush=True)
         results["pipeline"] = run_tasks([task], backends[0], **run)[0]
 

@@ -162,7 +162,10 @@ def quiet_tensorflow_startup():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules or any(isinstance(finder, _FirstTensorFlowImport) for finder in sys.meta_path):
         return False
-    if importlib.util.find_spec("tensorflow") is None:
+    try:
+        if importlib.util.find_spec("tensorflow") is None:
+            return False
+    except (ImportError, ValueError):  # blocked or broken: the import will say so when it happens
         return False
     sys.meta_path.insert(0, _FirstTensorFlowImport())
     return True

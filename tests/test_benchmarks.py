@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import skip_if_simulation_breaks_tensorflow_bfloat16
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `kcolor`, uninstalled
 from benchmarks import flops  # noqa: E402
@@ -20,13 +21,14 @@ TINY = [
     "--repeats", "2", "--steps", "1", "--warmup", "0", "--matmul-size", "128",
     "--pipeline-sources", "npz,folder,tfds", "--pipeline-batches", "1", "--pipeline-drain", "1",
     "--pipeline-images", "8", "--npz", "", "--photos", "", "--pipeline-configs", "nazeri-cifar:0.0625:4",
-    "--targets", "nazeri-cifar:0.0625:4",
+    "--targets", "nazeri-cifar:0.0625:4", "--tfds-examples", "0", "--pipeline-rounds", "1",
     "--colorize-megapixels", "0.02", "--colorize-width", "0.0625", "--colorize-repeats", "1", "--fit-steps", "1",
 ]  # fmt: skip
 RATE_KEYS = {"median", "min", "max", "iqr", "values"}
 
 
 def test_harness_runs_and_writes_json(tmp_path, capsys):
+    skip_if_simulation_breaks_tensorflow_bfloat16()  # the peak section multiplies bfloat16 matrices
     path = tmp_path / "results.json"
     assert main(TINY + ["--json", str(path)]) == 0
     results = json.loads(path.read_text())
@@ -50,7 +52,11 @@ def test_harness_runs_and_writes_json(tmp_path, capsys):
 
     (upsampling,) = results["upsampling"]
     assert upsampling["layers"] == 4 and upsampling["native_s"] > 0 and upsampling["subpixel_s"] > 0
-    assert upsampling["max_relative_difference"] < 1e-4  # the sub-pixel rewrite computes the same function
+    # The sub-pixel rewrite computes the same function, only each output's sum in another order: at most 2 x 2 taps
+    # x 64 channels = 256 products (the sub-pixel kernel's zero taps add exactly). Two orders differ by at most
+    # 2 * 255 * 2^-24 * sum|products| (the worst case, on any CPU), and for these random inputs sum|products| is
+    # about 0.16 * sqrt(256) = 2.6 times the largest output: 8e-5 relative to it. (Measured: 5e-7.)
+    assert upsampling["max_relative_difference"] < 1e-4
 
     assert "error" not in str(results["pipeline"])
     assert sorted((row["source"], row["path"]) for row in results["pipeline"]) == [
@@ -123,7 +129,8 @@ def test_pipeline_ab_against_a_git_revision(tmp_path):
     arguments = ["--in-process", "--sections", "pipeline", "--pipeline-sources", "npz", "--pipeline-paths",
                  "load_dataset", "--pipeline-configs", "nazeri-cifar:0.0625:4", "--targets", "nazeri-cifar:0.0625:4",
                  "--pipeline-images", "8", "--pipeline-batches", "1", "--pipeline-drain", "1", "--repeats", "2",
-                 "--npz", "", "--photos", "", "--pipeline-revision", "HEAD", "--json", str(path)]  # fmt: skip
+                 "--npz", "", "--photos", "", "--tfds-examples", "0", "--pipeline-rounds", "1",
+                 "--pipeline-revision", "HEAD", "--json", str(path)]  # fmt: skip
     assert main(arguments) == 0
     rows = {row["version"]: row for row in json.loads(path.read_text())["pipeline"]}
     assert set(rows) == {"working tree", "HEAD"}

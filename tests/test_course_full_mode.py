@@ -24,7 +24,7 @@ from kcolor.tutorial import RUN_KINDS, course_config
 
 tfds = pytest.importorskip("tensorflow_datasets")
 
-QUICK = dict(epochs=2, steps_per_epoch=2, width_multiplier=1 / 16)  # what is cut for time, nothing else
+QUICK = dict(epochs=2, steps_per_epoch=1, width_multiplier=1 / 16)  # what is cut for time, nothing else
 
 
 @pytest.mark.parametrize("kind", RUN_KINDS)
@@ -42,7 +42,7 @@ def test_the_full_mode_course_run_trains_on_tfds_mock_data(kind, tmp_path):
     resolved = quick.resolved()
     assert {name: getattr(resolved, name) for name in unchanged} == {name: getattr(full, name) for name in unchanged}
 
-    with tfds.testing.mock_data(num_examples=3 * full.batch_size), warnings.catch_warnings():
+    with tfds.testing.mock_data(num_examples=2 * full.batch_size), warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedImagesWarning)  # some mock images are under 8 px: too small
         result = train(quick)
 

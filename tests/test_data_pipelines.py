@@ -235,8 +235,8 @@ def test_tfds_pipeline_decodes_resizes_and_checks(tmp_path):
         return tf.data.Dataset.from_tensor_slices({"image": examples, "label": np.arange(4, dtype=np.int64)})
 
     with tfds.testing.mock_data(as_dataset_fn=fake_as_dataset):
-        with pytest.warns(SkippedImagesWarning, match=r"imagenette/320px-v2 \(train\): 2 images skipped: 1 grayscale, 1 too "
-                          "small"):  # fmt: skip
+        skipped = r"imagenette/320px-v2 \(train\): 2 images skipped: 1 grayscale, 1 too small"
+        with pytest.warns(SkippedImagesWarning, match=skipped):
             dataset = load_dataset("imagenette/320px-v2", "train", 128, 4, seed=0, with_labels=True)
             ((squares, labels),) = list(dataset.as_numpy_iterator())
     assert isinstance(requested[0]["image"], tfds.decode.SkipDecoding)

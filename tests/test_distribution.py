@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BLOCK_TENSORFLOW, subprocess_env
+from conftest import BLOCK_TENSORFLOW, selected_items_using, subprocess_env
 
 from kcolor.distribution import KINDS, check_global_batch_size, resolve_kind
 
@@ -196,28 +196,47 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def test_multi_worker_training_on_two_local_workers(tmp_path):
-    """Two TensorFlow workers train one model in lockstep (their logged losses are identical).
-
-    Before `ColorizationGAN` skipped Keras's symbolic build, `fit` failed here: Keras averaged a uint8 batch
-    across the workers to trace the model.
-    """
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory):
+    """The two workers of a `multi-worker` run, started (their output goes to `worker{index}.log`)."""
+    folder = tmp_path_factory.mktemp("workers")
     cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
     processes = []
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=tf_config)
-        processes.append(subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path / f"worker{index}")], env=env,
-                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    histories = []
-    try:
-        for process in processes:
-            output, _ = process.communicate(timeout=300)
-            assert process.returncode == 0, output[-3000:]
-            histories.append(json.loads(output.split("HISTORY", 1)[1]))
-    finally:
-        for process in processes:
+        with open(folder / f"worker{index}.log", "w") as log:
+            process = subprocess.Popen([sys.executable, "-c", WORKER, str(folder / f"worker{index}")], env=env,
+                                       stdout=log, stderr=subprocess.STDOUT, text=True)
+        process.log = folder / f"worker{index}.log"
+        processes.append(process)
+    yield processes
+    for process in processes:
+        if process.poll() is None:
             process.kill()
-    assert histories[0] == histories[1]
+            process.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_together(request):
+    """Starts the subprocesses of every selected test of this module at its first test, to run at the same time."""
+    for fixture in ("comparisons", "workers"):
+        if selected_items_using(request, fixture, request.module):
+            request.getfixturevalue(fixture)
+
+
+def test_multi_worker_training_on_two_local_workers(workers):
+    """Two TensorFlow workers train one model in lockstep (their logged losses are identical).
+
+    Before `ColorizationGAN` skipped Keras's symbolic build, `fit` failed here: Keras averaged a uint8 batch
+    across the workers to trace the model.
+    """
+    histories = []
+    for process in workers:
+        process.wait(timeout=600)
+        output = process.log.read_text()
+        assert process.returncode == 0, output[-3000:]
+        histories.append(json.loads(output.split("HISTORY", 1)[1]))
+    assert histories[0] == histories[1]  # the same all-reduced updates on both: equal bit for bit on any CPU
     assert set(histories[0]) >= {"d_loss", "g_loss", "g_l1", "val_psnr"}
     assert all(value == value and abs(value) < 1e6 for values in histories[0].values() for value in values)

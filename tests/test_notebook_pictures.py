@@ -1,58 +1,35 @@
 """Every picture in the course notebooks loads from a copy of the notebook alone, as on Colab.
 
 Colab opens a notebook without the rest of the repository, and so does anyone who downloads one: a picture linked
-as a file (`../docs/overview.png`, `/home/me/x.png`) is a broken image there. These tests copy each notebook,
-alone, into an empty temporary folder, render it to HTML with nbconvert's `HTMLExporter` (as `jupyter nbconvert
---to html` does) and fail on any `<img>` whose `src` is not a `data:` URI or an `https://` URL. nbconvert turns
-outputs (matplotlib figures) into data URIs; markdown pictures must be data URIs in the source already
-(`docs/notebook_figures.py` embeds the Overview pictures).
+as a file (`../docs/overview.png`, `/home/me/x.png`) is a broken image there. These tests copy each committed
+notebook, alone, into an empty temporary folder, render it to HTML with nbconvert's `HTMLExporter` (as `jupyter
+nbconvert --to html` does) and fail on any `<img>` whose `src` is not a `data:` URI or an `https://` URL. Markdown
+pictures must be data URIs in the source already (`docs/notebook_figures.py` embeds the Overview pictures).
 
 nbconvert would also turn a markdown cell *attachment* (`![x](attachment:x.png)`) into a data URI, but Colab does
 not render attachments (googlecolab/colabtools#3836), so they are refused separately.
 
-Two sets are rendered: the committed notebooks (no outputs), and the same notebooks executed in smoke mode in
-the temporary folder with nbclient, in course order so that 03 and 04 reuse the runs of 02 (about as long as
-their nbval run).
+What the notebooks show when they run (figures, tables, the report) is checked cell by cell during their nbval run
+by the plugin `tests/nbval_pictures.py`, without executing them a second time; the last test here checks that
+plugin on a small notebook of its own.
 """
 
 import os
+import re
 import shutil
-from html.parser import HTMLParser
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.nbval_pictures import rendered_image_sources, unloadable
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(path.name for path in NOTEBOOK_DIR.glob("*.ipynb"))
-LOADABLE = ("data:", "https://")
-
-
-class _Images(HTMLParser):
-    """Collects the `src` of every `<img>` (and `<source>`/`<video>`/`<audio>`) in an HTML page."""
-
-    def __init__(self):
-        super().__init__()
-        self.sources = []
-
-    def handle_starttag(self, tag, attributes):
-        if tag in ("img", "source", "video", "audio"):
-            self.sources.extend(value or "" for name, value in attributes if name in ("src", "poster"))
-
-
-def rendered_image_sources(notebook, folder):
-    """`src` of every image in `notebook` rendered to HTML by nbconvert, as if the notebook lived in `folder`."""
-    from nbconvert import HTMLExporter
-
-    html, _ = HTMLExporter().from_notebook_node(notebook, resources={"metadata": {"path": str(folder)}})
-    parser = _Images()
-    parser.feed(html)
-    return parser.sources
-
-
-def unloadable(sources):
-    return [source[:120] for source in sources if not source.startswith(LOADABLE)]
 
 
 def copy_alone(name, folder):
@@ -89,56 +66,44 @@ def test_committed_notebook_pictures_load_from_a_copy(name, tmp_path):
     assert not unloadable(sources), f"{name}: pictures that a copy of the notebook cannot load: {unloadable(sources)}"
 
 
-@pytest.fixture(scope="module")
-def execute(tmp_path_factory):
-    """`execute(name)`: the notebook executed (smoke mode) in a temporary folder that holds copies of the notebooks.
+def test_the_nbval_plugin_fails_a_cell_that_shows_a_picture_linked_as_a_file(tmp_path):
+    """nbval runs a small notebook with the plugin: the cells whose outputs link a file fail, the others pass."""
+    cells = [
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()",  # a figure: drawn inline, a data URI
+        "from IPython.display import HTML\nHTML('<img src=\"../docs/photo.png\">')",
+        "from IPython.display import Markdown\nMarkdown('![web](https://colab.research.google.com/x.svg)')",
+        "from IPython.display import Markdown\nMarkdown('![local](/tmp/photo.png)')",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "pictures.ipynb")
+    (tmp_path / "conftest.py").write_text(textwrap.dedent("""
+        import os
 
-    Notebooks are executed once each, in course order up to `name`, so that 03 and 04 find the runs of 02.
-    """
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
-    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+        import pytest
 
-    folder = tmp_path_factory.mktemp("executed")
-    executed = {}
-
-    def run(name):
-        path = Path(shutil.copy(NOTEBOOK_DIR / name, folder / name))
-        notebook = nbformat.read(path, as_version=4)
-        kernel = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
-        # Draw figures into the outputs as Jupyter and Colab do (the test session's MPLBACKEND=Agg draws nothing).
-        backend = os.environ.get("MPLBACKEND")
-        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-        try:
-            NotebookClient(notebook, km=kernel, timeout=900, resources={"metadata": {"path": str(folder)}}).execute()
-        finally:
-            if backend is None:
-                os.environ.pop("MPLBACKEND")
-            else:
-                os.environ["MPLBACKEND"] = backend
-        return notebook
-
-    def execute(name):
-        for earlier in NOTEBOOKS[: NOTEBOOKS.index(name) + 1]:
-            if earlier not in executed:
-                try:
-                    executed[earlier] = run(earlier)
-                except Exception as error:  # reported when (and only when) that notebook is asked for
-                    executed[earlier] = error
-        if isinstance(executed[name], Exception):
-            raise executed[name]
-        return executed[name], folder
-
-    return execute
+        os.environ["MPLBACKEND"] = "Agg"  # as the suite sets it: the plugin draws figures inline anyway
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_executed_notebook_pictures_load_from_a_copy(name, execute):
-    """The notebook run in smoke mode (outputs: figures, tables, the report) still has only loadable pictures."""
-    notebook, folder = execute(name)
-    outputs = sum(len(cell.get("outputs", [])) for cell in notebook.cells)
-    assert outputs, f"{name} has no outputs after executing"
-    sources = rendered_image_sources(notebook, folder)
-    figures = [source for source in sources if source.startswith("data:image/png;base64,")]
-    assert len(figures) > 1, f"{name}: expected the Overview picture and the figures the notebook draws"
-    assert not unloadable(sources), f"{name}: pictures that a copy of the notebook cannot load: {unloadable(sources)}"
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_call(item):  # records what each cell showed, for the test to read
+            try:
+                return (yield)
+            finally:
+                kinds = sorted({kind for output in item.test_outputs for kind in output.get("data", {})})
+                with open("shown.txt", "a") as file:
+                    file.write(f"{item.name}\\t{','.join(kinds)}\\n")
+    """))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.nbval_pictures", "-p", "no:cacheprovider", "-v", "--nbval-lax",
+         "--nbval-current-env", "--rootdir", str(tmp_path), "-o", "addopts=", "pictures.ipynb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert result.returncode == 1 and "2 failed, 2 passed" in report, report[-3000:]
+    # nbval names the items "pictures::ipynb::Cell N" in verbose output
+    outcomes = dict(re.findall(r"pictures(?:\.|::)ipynb::(Cell \d+) (PASSED|FAILED)", result.stdout))
+    assert outcomes == {"Cell 0": "PASSED", "Cell 1": "FAILED", "Cell 2": "PASSED", "Cell 3": "FAILED"}, report[-3000:]
+    assert "../docs/photo.png" in report and "/tmp/photo.png" in report, report[-3000:]
+    shown = dict(line.split("\t") for line in (tmp_path / "shown.txt").read_text().splitlines())
+    assert "image/png" in shown["Cell 0"], shown  # the figure was drawn into the outputs, with the inline backend

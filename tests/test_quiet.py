@@ -116,3 +116,21 @@ def test_kcolor_prints_no_tensorflow_startup_lines():
                             capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert errors.returncode == 2 and "kcolor evaluate: error:" in errors.stderr  # real errors still show
     assert "oneDNN" not in errors.stderr and "absl::InitializeLog" not in errors.stderr
+
+
+def test_nothing_happens_without_tensorflow():
+    """Where TensorFlow cannot be imported (JAX users), the start-up neither fails nor installs anything."""
+    code = textwrap.dedent("""
+        import sys
+        class NoTensorFlow:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "tensorflow":
+                    raise ImportError("blocked")
+        sys.meta_path.insert(0, NoTensorFlow())
+        from kcolor.quiet import quiet_tensorflow_startup
+        assert quiet_tensorflow_startup() is False
+        assert not any(type(finder).__name__ == "_FirstTensorFlowImport" for finder in sys.meta_path)
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

@@ -128,16 +128,17 @@ def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
     A JPEG whose shorter side is at least twice ``image_size`` is decoded at the smallest scale
     of :data:`JPEG_SCALES` that keeps its shorter side at least ``image_size`` (the resize to
     ``image_size`` follows, as for every image). For a 320 px Imagenette photo and 128 px
-    training crops that is half size: the decode and the antialiased resize after it cost about
-    half as much (docs/PERFORMANCE.md). Other formats, and JPEGs under twice ``image_size``,
-    are decoded in full.
+    training crops that is half size, which saved 0.3 of 2.1 ms of CPU per photo for decoding,
+    resizing and checking it (docs/PERFORMANCE.md). Other formats, and JPEGs under twice
+    ``image_size``, are decoded in full.
     """
 
     def jpeg():
         shape = tf.io.extract_jpeg_shape(encoded)
         shorter = tf.minimum(shape[0], shape[1])
         scale = tf.add_n([tf.cast(shorter >= factor * image_size, tf.int32) for factor in JPEG_SCALES[1:]])
-        branches = [lambda factor=factor: tf.io.decode_jpeg(encoded, channels=3, ratio=factor) for factor in JPEG_SCALES]
+        branches = [lambda factor=factor: tf.io.decode_jpeg(encoded, channels=3, ratio=factor)
+                    for factor in JPEG_SCALES]  # fmt: skip
         return tf.switch_case(scale, branches)
 
     def other():

@@ -8,9 +8,10 @@ Downloads go to the project's top-level ``data/`` folder when kcolor runs from a
 validation split, or its test split when it has none (cifar10). kcolor decodes the images itself
 (:func:`~kcolor.data.tf_pipeline.decode_image`: a JPEG at least twice the training size is decoded
 at 1/2, 1/4 or 1/8 scale), resizes them, and filters grayscale and colorless images (Places365 has
-some, Imagenette a few hundred), counting them; the count is reported after the first full pass. Decoded, resized images are cached in memory when the split fits in
-:data:`CACHE_BUDGET_BYTES` (cifar10 does, Places365 does not). TensorFlow and TFDS are
-imported inside the functions.
+some, Imagenette a few hundred), counting them; the count is reported after the first full pass.
+Decoded, resized images are cached in memory when the split fits in :data:`CACHE_BUDGET_BYTES`
+(cifar10 and Imagenette do, Places365 does not). TensorFlow and TFDS are imported inside the
+functions.
 """
 
 from __future__ import annotations
