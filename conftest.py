@@ -20,6 +20,15 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # in the test process. Set here, before any of those libraries is imported; every subprocess a test starts
 # (and every notebook kernel) inherits it. One part of an AVX2 CPU this cannot reproduce: the fused kernels XLA
 # hands to YNNPACK choose their ISA from the CPU itself.
+# XLA (JAX; TensorFlow's jit_compile) compiles at optimisation level 0 in tests and in every subprocess and
+# notebook kernel they start: for the tests' tiny networks compiling dominates (loading the shipped model and
+# running it once on JAX took 18 CPU-seconds at the default level, 8 at level 0), and what they check is kcolor's
+# code, not the speed of XLA's output. Set KCOLOR_TEST_XLA_DEFAULT=1 to keep XLA's default.
+if not os.environ.get("KCOLOR_TEST_XLA_DEFAULT") and "--xla_backend_optimization_level" not in os.environ.get(
+    "XLA_FLAGS", ""
+):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
+
 if os.environ.get("KCOLOR_TEST_MAX_ISA"):
     _isa = os.environ["KCOLOR_TEST_MAX_ISA"].upper()
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", _isa)

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -76,11 +78,19 @@ def skip_if_simulation_breaks_tensorflow_bfloat16():
     at AVX2, then cannot create them ("could not create a primitive descriptor"). A real AVX2 CPU has no
     AVX512F, so TensorFlow runs them with its own kernels there; the simulation cannot show that.
     """
-    import keras
-
-    isa = os.environ.get("KCOLOR_TEST_MAX_ISA", "").upper()
-    if isa and not isa.startswith("AVX512") and keras.backend.backend() == "tensorflow":
+    if simulation_breaks_tensorflow_bfloat16():
+        isa = os.environ["KCOLOR_TEST_MAX_ISA"].upper()
         pytest.skip(f"KCOLOR_TEST_MAX_ISA={isa}: oneDNN cannot run the bfloat16 ops TensorFlow gives it here")
+
+
+def simulation_breaks_tensorflow_bfloat16(backend=None):
+    """Whether `skip_if_simulation_breaks_tensorflow_bfloat16` skips (for `backend`, by default Keras's)."""
+    isa = os.environ.get("KCOLOR_TEST_MAX_ISA", "").upper()
+    if backend is None:
+        import keras
+
+        backend = keras.backend.backend()
+    return bool(isa) and not isa.startswith("AVX512") and backend == "tensorflow"
 
 
 def photo_crops(size=32, count=8, seed=0):
@@ -119,14 +129,16 @@ TINY_TRAIN_OPTIONS = (
 )  # fmt: skip
 
 
-def start_process(command, log_to=None):
-    """Starts `command` (TensorFlow's C++ logs quiet, `KERAS_BACKEND` tensorflow unless set); returns the `Popen`.
+def start_process(command, log_to=None, env=None):
+    """Starts `command`; returns the `Popen`.
 
     Its output goes to pipes, or with `log_to` to the files `log_to.stdout` and `log_to.stderr` (for a process that
-    nobody reads from while it runs: a full pipe would stop it).
+    nobody reads from while it runs: a full pipe would stop it). Its environment is `env`, by default this one's
+    with TensorFlow's C++ logs quiet and `KERAS_BACKEND` tensorflow unless set.
     """
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env.setdefault("KERAS_BACKEND", "tensorflow")
+    if env is None:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        env.setdefault("KERAS_BACKEND", "tensorflow")
     if log_to is None:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     paths = (f"{log_to}.stdout", f"{log_to}.stderr")
@@ -136,7 +148,7 @@ def start_process(command, log_to=None):
     return process
 
 
-def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=None):
+def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=None, env=None):
     """Starts `kcolor ARGUMENTS` in a fresh process without waiting for it; returns the `Popen`.
 
     Args:
@@ -144,6 +156,7 @@ def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=No
         console_script: Run the installed `kcolor` script next to the interpreter instead of `python -m kcolor`.
         python_prefix: Python code to run before `kcolor.cli.main` (e.g. to install a test hook).
         log_to: See `start_process`.
+        env: Variables to add to the environment `start_process` gives it.
     """
     from pathlib import Path
 
@@ -153,7 +166,11 @@ def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=No
     elif python_prefix:
         code = python_prefix + "\nimport sys\nfrom kcolor.cli import main\nsys.exit(main(sys.argv[1:]))\n"
         command = [sys.executable, "-c", code]
-    return start_process([*command, *map(str, arguments)], log_to=log_to)
+    full_env = None
+    if env:
+        full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env)
+        full_env.setdefault("KERAS_BACKEND", "tensorflow")
+    return start_process([*command, *map(str, arguments)], log_to=log_to, env=full_env)
 
 
 def finish(process, timeout=300):
@@ -189,68 +206,198 @@ RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epoc
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The longest jobs start in the background when the session starts, each only if a selected test needs it (by
-# the fixture that returns its result): they run in fresh processes while the tests before their first user run
-# in the foreground, which mostly keeps one core busy of two.
+# Background jobs: the suite's longest subprocess work (training runs, the commands after them, the JAX checks,
+# the distribution comparisons) runs on the second core while pytest runs the in-process tests on the first. One
+# pytest process keeps about one core busy (most tests are short TensorFlow calls); a second pytest process
+# (pytest-xdist) was measured no faster, as both then compete for the same two cores, and so were background jobs
+# free to use both cores (they slowed the in-process tests as much as they saved). So: a queue, on half the CPUs.
+# When the session starts, every job that a selected test needs is queued, in the order of its first user, and a
+# thread starts them one job at a time (a job may be several processes that run together), each when the one
+# before it ended, their CPU affinity set to the upper half of this process's CPUs (TensorFlow and XLA size their
+# thread pools by it). A test that needs a job that is not finished lets it use every CPU, or starts it at once.
+# Jobs write their output to files: nobody reads a pipe while they run.
 
-BACKGROUND_JOBS = {}  # fixture name -> what `start_<fixture name>` returned
+
+class Job:
+    """A registered background job: `start(folder, users)` starts its processes and returns `(handle, processes)`;
+    `users` are the selected tests that need it (empty: not known, start everything)."""
+
+    def __init__(self, name, start, is_user):
+        self.name, self.start, self.is_user = name, start, is_user
+        self.handle, self.processes, self.users = None, [], []
+        self.lock = threading.Lock()
 
 
-def start_tiny_runs(folder):
+class JobQueue:
+    """Starts registered jobs in the background, one at a time; `get(name)` returns a job's handle."""
+
+    def __init__(self):
+        self.jobs = {}
+        self.lock = threading.Lock()
+        self.folder_factory = None
+        self.thread = None
+        self.stopping = threading.Event()
+
+    def register(self, name, start, is_user):
+        """Registers job `name` (at import time); `is_user(item)` says whether a collected test needs it."""
+        self.jobs[name] = Job(name, start, is_user)
+
+    def _start(self, job, cpus=None):
+        with self.lock:
+            if self.folder_factory is None:  # the queue did not run (a test started otherwise)
+                self.folder_factory = _JobFolders()
+        with job.lock:  # one lock per job: a job's start may wait for another job
+            if job.handle is None:
+                job.handle, job.processes = job.start(self.folder_factory.mktemp(job.name), job.users)
+                if cpus:
+                    for process in job.processes:
+                        set_cpu_affinity(process.pid, cpus)
+        return job
+
+    def get(self, name):
+        """The handle of job `name`, started now if the queue had not started it yet (on every CPU)."""
+        job = self._start(self.jobs[name])
+        for process in job.processes:
+            if process.poll() is None:
+                set_cpu_affinity(process.pid, usable_cpus())
+        return job.handle
+
+    def run(self, items, folder_factory):
+        """Queues the jobs that `items` need, in the order of their first user, and starts the thread."""
+        self.folder_factory = folder_factory
+        first_user = {}
+        for index, item in enumerate(items):
+            for name, job in self.jobs.items():
+                if job.is_user(item):
+                    first_user.setdefault(name, index)
+                    job.users.append(item)
+        order = [self.jobs[name] for name in sorted(first_user, key=first_user.get)]
+        self.thread = threading.Thread(target=self._work, args=(order,), name="kcolor-test-jobs", daemon=True)
+        self.thread.start()
+
+    def _work(self, order):
+        cpus = usable_cpus()
+        background = cpus[len(cpus) // 2 :]
+        for job in order:
+            if self.stopping.is_set():
+                return
+            for process in self._start(job, background).processes:
+                while process.poll() is None and not self.stopping.wait(0.2):
+                    pass
+
+    def stop(self):
+        """Ends the thread and kills what still runs."""
+        self.stopping.set()
+        self._kill_all()  # also ends a job's start that waits for another job's processes
+        if self.thread is not None:
+            self.thread.join()
+        self._kill_all()  # what a start in progress started meanwhile
+        for job in self.jobs.values():
+            job.handle, job.processes, job.users = None, [], []
+
+    def _kill_all(self):
+        for job in self.jobs.values():
+            for process in job.processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+
+def usable_cpus():
+    """The CPUs this process may run on, sorted."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def set_cpu_affinity(pid, cpus):
+    """Lets process `pid`, all its threads, run on `cpus` only (Linux; elsewhere, or when it ended: nothing)."""
+    if not cpus or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        threads = [int(task) for task in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        threads = [pid]
+    for thread in threads:
+        try:
+            os.sched_setaffinity(thread, cpus)
+        except OSError:  # it ended meanwhile
+            pass
+
+
+JOBS = JobQueue()
+
+
+def uses_fixture(name):
+    """An `is_user` for `JobQueue.register`: the tests that use fixture `name` (nbval's cells use none)."""
+    return lambda item: name in getattr(item, "fixturenames", ())
+
+
+class _JobFolders:
+    """Folders for the jobs' files, in one temporary folder removed at the end of the session."""
+
+    def __init__(self):
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="kcolor-test-jobs-"))
+
+    def mktemp(self, name):
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
+
+
+def pytest_collection_finish(session):
+    """Starts the queue as soon as the tests are known (before the notebooks, which come first and use no
+    fixtures, run)."""
+    if not session.config.option.collectonly:
+        JOBS.run(session.items, _JobFolders())
+
+
+def pytest_sessionfinish(session):
+    import shutil
+
+    folders = JOBS.folder_factory
+    JOBS.stop()
+    JOBS.folder_factory = None
+    if folders is not None:
+        shutil.rmtree(folders.root, ignore_errors=True)
+
+
+# The tiny runs and the run that resumes the killed one compute on one thread: the resumed run must repeat the
+# reference's arithmetic bit for bit (test_reliability.py), and TensorFlow splits a reduction by its thread count,
+# which would otherwise follow the CPUs the job queue gives each process.
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1"}
+
+
+def start_tiny_runs(folder, users=()):
     """Starts `TINY_TRAIN_OPTIONS` twice at the same time, to the end and killed mid-epoch (see `tiny_runs`)."""
-    return folder, {
+    processes = {
         "reference": start_kcolor(
-            "train", *TINY_TRAIN_OPTIONS, "--out", folder / "reference", log_to=folder / "reference"
+            "train", *TINY_TRAIN_OPTIONS, "--out", folder / "reference", log_to=folder / "reference", env=ONE_THREAD
         ),
         "killed": start_kcolor(
             "train", *TINY_TRAIN_OPTIONS, "--out", folder / "killed", python_prefix=KILL_DURING_SECOND_CHECKPOINT,
-            log_to=folder / "killed",
+            log_to=folder / "killed", env=ONE_THREAD,
         ),
     }
+    return (folder, processes), list(processes.values())
 
 
-def start_recipe_run(folder):
+def start_recipe_run(folder, users=()):
     """Starts `kcolor.training.train(TrainConfig(out=folder / "run", **RECIPE_CHECK))` (see `recipe_run`)."""
     config = dict(RECIPE_CHECK, out=str(folder / "run"))
     code = f"from kcolor.training import TrainConfig, train\ntrain(TrainConfig(**{config!r}))"
-    return folder / "run", start_process([sys.executable, "-c", code], log_to=folder / "train")
+    process = start_process([sys.executable, "-c", code], log_to=folder / "train")
+    return (folder / "run", process), [process]
 
 
-BACKGROUND_STARTS = {"tiny_runs": start_tiny_runs, "recipe_run": start_recipe_run}
-
-
-def selected_items_using(request, fixture, module=None):
-    """The session's selected test items that use `fixture` (in `module`, when given); nbval's notebook cells,
-    which have neither fixtures nor a module, never do."""
-    return [item for item in request.session.items if fixture in getattr(item, "fixturenames", ())
-            and (module is None or getattr(item, "module", None) is module)]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _background_jobs(request, tmp_path_factory):
-    for name, start in BACKGROUND_STARTS.items():
-        if selected_items_using(request, name):
-            BACKGROUND_JOBS[name] = start(tmp_path_factory.mktemp(name))
-    yield
-    for _, processes in BACKGROUND_JOBS.values():
-        for process in processes.values() if isinstance(processes, dict) else [processes]:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    BACKGROUND_JOBS.clear()
-
-
-def background_job(name, tmp_path_factory):
-    """What `start_<name>` returned when the session started (started now when the session did not)."""
-    if name not in BACKGROUND_JOBS:
-        BACKGROUND_JOBS[name] = BACKGROUND_STARTS[name](tmp_path_factory.mktemp(name))
-    return BACKGROUND_JOBS[name]
+JOBS.register("tiny_runs", start_tiny_runs, uses_fixture("tiny_runs"))
+JOBS.register("recipe_run", start_recipe_run, uses_fixture("recipe_run"))
 
 
 @pytest.fixture(scope="session")
 def recipe_run(tmp_path_factory):
     """The run folder of `RECIPE_CHECK`'s training, once it finished."""
-    run_dir, process = background_job("recipe_run", tmp_path_factory)
+    run_dir, process = JOBS.get("recipe_run")
     result = finish(process, timeout=1800)
     if result.returncode != 0:
         raise AssertionError(f"the recipe run failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
@@ -265,17 +412,30 @@ def tiny_runs(tmp_path_factory):
         `{"reference": (run_dir, process), "killed": (run_dir, process), "killed_checkpoint": folder}`, the
         last a copy of the killed run's `checkpoint/` folder as the kill left it.
     """
-    import shutil
-
-    folder, processes = background_job("tiny_runs", tmp_path_factory)
+    folder, processes = JOBS.get("tiny_runs")
     runs = {name: (folder / name, finish(process)) for name, process in processes.items()}
     result = runs["reference"][1]
     if result.returncode != 0:
         raise AssertionError(f"kcolor train failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
-    if (folder / "killed" / "checkpoint").is_dir():
-        shutil.copytree(folder / "killed" / "checkpoint", folder / "killed_checkpoint")
-    runs["killed_checkpoint"] = folder / "killed_checkpoint"
+    runs["killed_checkpoint"] = copy_killed_checkpoint(folder)
     return runs
+
+
+_COPY_LOCK = threading.Lock()
+
+
+def copy_killed_checkpoint(folder):
+    """Copies the killed tiny run's `checkpoint/` folder, as the kill left it, once; returns the copy's path.
+
+    Called by `tiny_runs` and by the `cli_commands` job before it resumes the killed run, whichever comes first.
+    """
+    import shutil
+
+    copy = folder / "killed_checkpoint"
+    with _COPY_LOCK:
+        if not copy.exists() and (folder / "killed" / "checkpoint").is_dir():
+            shutil.copytree(folder / "killed" / "checkpoint", copy)
+    return copy
 
 
 @pytest.fixture(scope="session")
@@ -284,21 +444,8 @@ def tiny_run(tiny_runs):
     return tiny_runs["reference"]
 
 
-@pytest.fixture(scope="session")
-def cli_runs(tiny_runs, tmp_path_factory):
-    """The commands that follow the training, run at the same time (each in a fresh process).
-
-    * `resumed`: `kcolor train --resume` of the killed run (only `--out` given);
-    * `colorized`: the `kcolor` script colorizing `write_test_photos`, a missing file, an empty folder and
-      `example:chelsea` with the reference run;
-    * `evaluated`: `python -m kcolor evaluate` of the reference run on 16 images, with `--json`.
-
-    Returns:
-        A dict with those three `CompletedProcess`es and the paths they used: `photos`, `expected` (as
-        `write_test_photos`), `fingerprints` (each input's bytes and modification time before the run),
-        `missing`, `empty_folder`, `out_dir`, `metrics_json`, `report_dir`.
-    """
-    folder = tmp_path_factory.mktemp("commands")
+def start_cli_commands(folder, users=()):
+    """Starts the commands of `cli_runs` at the same time, once the tiny runs ended (a background job)."""
     paths = dict(
         photos=folder / "photos", missing=folder / "missing.jpg", empty_folder=folder / "empty",
         out_dir=folder / "colorized", metrics_json=folder / "metrics" / "reference.json", report_dir=folder / "report",
@@ -307,20 +454,46 @@ def cli_runs(tiny_runs, tmp_path_factory):
     (paths["photos"] / "notes.txt").write_text("not a photo")
     paths["empty_folder"].mkdir()
     fingerprints = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths["photos"].iterdir()}
-    reference_dir, killed_dir = tiny_runs["reference"][0], tiny_runs["killed"][0]
+    tiny_folder, tiny_processes = JOBS.get("tiny_runs")
+    for process in tiny_processes.values():
+        process.wait(timeout=1800)
+    reference_dir, killed_dir = tiny_folder / "reference", tiny_folder / "killed"
+    copy_killed_checkpoint(tiny_folder)  # before the resumed run changes it
     processes = {
-        "resumed": start_kcolor("train", "--resume", "--out", killed_dir),
+        "resumed": start_kcolor("train", "--resume", "--out", killed_dir, log_to=folder / "resumed", env=ONE_THREAD),
         "colorized": start_kcolor(
             "colorize", paths["photos"], paths["missing"], paths["empty_folder"], "example:chelsea",
-            "--model", reference_dir, "--out-dir", paths["out_dir"], console_script=True,
+            "--model", reference_dir, "--out-dir", paths["out_dir"], console_script=True, log_to=folder / "colorized",
         ),
         "evaluated": start_kcolor(
             "evaluate", "--model", reference_dir, "--limit", "16", "--json", paths["metrics_json"],
-            "--out", paths["report_dir"],
+            "--out", paths["report_dir"], log_to=folder / "evaluated",
         ),
     }  # fmt: skip
-    return {**{name: finish(process) for name, process in processes.items()}, **paths,
-            "expected": expected, "fingerprints": fingerprints}
+    return (processes, {**paths, "expected": expected, "fingerprints": fingerprints}), list(processes.values())
+
+
+JOBS.register("cli_commands", start_cli_commands, uses_fixture("cli_runs"))
+
+
+@pytest.fixture(scope="session")
+def cli_runs(tiny_runs):
+    """The commands that follow the training, run at the same time (each in a fresh process; a background job).
+
+    * `resumed`: `kcolor train --resume` of the killed run (only `--out` given);
+    * `colorized`: the `kcolor` script colorizing `write_test_photos`, a missing file, an empty folder and
+      `example:chelsea` with the reference run;
+    * `evaluated`: `python -m kcolor evaluate` of the reference run on 16 images, with `--json`.
+
+    The killed run's checkpoint is copied (`copy_killed_checkpoint`) before the resumed run changes it.
+
+    Returns:
+        A dict with those three `CompletedProcess`es and the paths they used: `photos`, `expected` (as
+        `write_test_photos`), `fingerprints` (each input's bytes and modification time before the run),
+        `missing`, `empty_folder`, `out_dir`, `metrics_json`, `report_dir`.
+    """
+    processes, paths = JOBS.get("cli_commands")
+    return {**{name: finish(process) for name, process in processes.items()}, **paths}
 
 
 def write_test_photos(folder):

@@ -5,13 +5,23 @@ the expected keys, and the FLOP count's bookkeeping.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import skip_if_simulation_breaks_tensorflow_bfloat16
+from conftest import (
+    JOBS,
+    finish,
+    simulation_breaks_tensorflow_bfloat16,
+    skip_if_simulation_breaks_tensorflow_bfloat16,
+    start_process,
+    subprocess_env,
+    uses_fixture,
+)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `kcolor`, uninstalled
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))  # `benchmarks` lives beside `kcolor`, uninstalled
 from benchmarks import flops  # noqa: E402
 from benchmarks.run import main  # noqa: E402
 
@@ -27,12 +37,32 @@ TINY = [
 RATE_KEYS = {"median", "min", "max", "iqr", "values"}
 
 
-def test_harness_runs_and_writes_json(tmp_path, capsys):
-    skip_if_simulation_breaks_tensorflow_bfloat16()  # the peak section multiplies bfloat16 matrices
-    path = tmp_path / "results.json"
-    assert main(TINY + ["--json", str(path)]) == 0
-    results = json.loads(path.read_text())
-    printed = capsys.readouterr().out
+def start_harness(folder, users=()):
+    """`python -m benchmarks` with `TINY` in a fresh process, with TensorFlow (a background job: tests/conftest.py)."""
+    env = subprocess_env("tensorflow", {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY),
+                                                                                   os.environ.get("PYTHONPATH")]))})
+    process = start_process([sys.executable, "-m", "benchmarks", *TINY, "--json", str(folder / "results.json")],
+                            log_to=folder / "harness", env=env)
+    return (folder, process), [process]
+
+
+# The peak section multiplies bfloat16 matrices, which the AVX2 simulation cannot run (conftest.py).
+JOBS.register("benchmark_harness", start_harness,
+              lambda item: uses_fixture("harness_run")(item) and not simulation_breaks_tensorflow_bfloat16("tensorflow"))
+
+
+@pytest.fixture
+def harness_run():
+    """The JSON and printed output of the harness's run (`start_harness`)."""
+    skip_if_simulation_breaks_tensorflow_bfloat16()
+    folder, process = JOBS.get("benchmark_harness")
+    result = finish(process, timeout=900)
+    assert result.returncode == 0, f"the harness failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}"
+    return json.loads((folder / "results.json").read_text()), result.stdout
+
+
+def test_harness_runs_and_writes_json(harness_run):
+    results, printed = harness_run
     assert "| reference |" in printed and "vs reference" in printed
 
     assert {"command", "machine", "settings", "versions", "peak", "flops", "train", "upsampling", "pipeline",

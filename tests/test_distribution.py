@@ -9,12 +9,10 @@ bound that the GAN's amplification of rounding errors leaves (FIRST_STEP_RTOL an
 """
 
 import json
-import os
-import subprocess
 import sys
 
 import pytest
-from conftest import BLOCK_TENSORFLOW, selected_items_using, subprocess_env
+from conftest import BLOCK_TENSORFLOW, JOBS, finish, start_process, subprocess_env, uses_fixture
 
 from kcolor.distribution import KINDS, check_global_batch_size, resolve_kind
 
@@ -68,8 +66,8 @@ print(json.dumps({{"single": single, "multi": multi}}))
 """
 
 
-def _launch(backend, kind, setup, preset, data, images, env=None, block_tensorflow=False):
-    """Starts the comparison in a fresh interpreter (both backends' run at once: the tests wait on them).
+def _launch(backend, kind, setup, preset, data, images, log_to, env=None, block_tensorflow=False):
+    """Starts the comparison in a fresh interpreter, its output going to the files `log_to`.stdout/.stderr.
 
     TensorFlow compiles without XLA (`xla_allowed` turns it off under tf.distribute; the single-device run
     matches, and skips a slow XLA compile); JAX always compiles with XLA.
@@ -78,15 +76,13 @@ def _launch(backend, kind, setup, preset, data, images, env=None, block_tensorfl
     code = COMPARE.format(setup=setup, preset=preset, data=data, images=images, kind=kind, jit=jit)
     if block_tensorflow:
         code = BLOCK_TENSORFLOW + code
-    full_env = subprocess_env(backend, env)
-    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=full_env)
+    return start_process([sys.executable, "-c", code], log_to=log_to, env=subprocess_env(backend, env))
 
 
-def _outcome(process, timeout=300):
-    stdout, stderr = process.communicate(timeout=timeout)
-    assert process.returncode == 0, f"subprocess failed ({process.returncode}):\n{stdout}\n{stderr[-4000:]}"
-    return json.loads(stdout.strip().splitlines()[-1])
+def _outcome(process, timeout=600):
+    result = finish(process, timeout=timeout)
+    assert result.returncode == 0, f"subprocess failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _assert_same_losses(outcome):
@@ -121,26 +117,30 @@ TF_IMAGES = ("np.concatenate([np.repeat(half[None], 2, axis=0).reshape(-1, 32, 3
 JAX_IMAGES = "np.random.default_rng(0).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)"
 
 
-@pytest.fixture(scope="module")
-def comparisons():
+def start_comparisons(folder, users=()):
     """Both backends' comparisons, started together (about half the wall time of one after the other)."""
     processes = {
         "tensorflow": _launch(
             "tensorflow", "mirrored", TF_SETUP, "TINY",
             "__import__('tensorflow').data.Dataset.from_tensor_slices(images).batch(8)", TF_IMAGES,
+            log_to=folder / "tensorflow",
         ),
         "jax": _launch(
             "jax", "data-parallel", "", '"nazeri-cifar"', "images, batch_size=8, shuffle=False", JAX_IMAGES,
-            # Optimisation level 0: these networks are tiny and compiling dominates (it also compiles the
-            # initializers' random number generators, seconds each at the default level).
-            env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"},
+            log_to=folder / "jax", env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
             block_tensorflow=True,
         ),
-    }
-    yield processes
-    for process in processes.values():
-        if process.poll() is None:
-            process.kill()
+    }  # fmt: skip
+    return processes, list(processes.values())
+
+
+JOBS.register("distribution_comparisons", start_comparisons, uses_fixture("comparisons"))
+
+
+@pytest.fixture(scope="module")
+def comparisons():
+    """The two comparisons' processes (a background job of the session: tests/conftest.py)."""
+    return JOBS.get("distribution_comparisons")
 
 
 def test_mirrored_strategy_matches_one_device(comparisons):
@@ -196,33 +196,25 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory):
-    """The two workers of a `multi-worker` run, started (their output goes to `worker{index}.log`)."""
-    folder = tmp_path_factory.mktemp("workers")
+def start_workers(folder, users=()):
+    """The two workers of a `multi-worker` run, started (their output goes to `worker{index}.stdout`)."""
     cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
     processes = []
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-        env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=tf_config)
-        with open(folder / f"worker{index}.log", "w") as log:
-            process = subprocess.Popen([sys.executable, "-c", WORKER, str(folder / f"worker{index}")], env=env,
-                                       stdout=log, stderr=subprocess.STDOUT, text=True)
-        process.log = folder / f"worker{index}.log"
-        processes.append(process)
-    yield processes
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        processes.append(start_process([sys.executable, "-c", WORKER, str(folder / f"worker{index}")],
+                                       log_to=folder / f"worker{index}",
+                                       env=subprocess_env("tensorflow", {"TF_CONFIG": tf_config})))
+    return processes, processes
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _start_together(request):
-    """Starts the subprocesses of every selected test of this module at its first test, to run at the same time."""
-    for fixture in ("comparisons", "workers"):
-        if selected_items_using(request, fixture, request.module):
-            request.getfixturevalue(fixture)
+JOBS.register("multi_worker", start_workers, uses_fixture("workers"))
+
+
+@pytest.fixture(scope="module")
+def workers():
+    """The processes of the two workers (a background job of the session: tests/conftest.py)."""
+    return JOBS.get("multi_worker")
 
 
 def test_multi_worker_training_on_two_local_workers(workers):
@@ -233,10 +225,9 @@ def test_multi_worker_training_on_two_local_workers(workers):
     """
     histories = []
     for process in workers:
-        process.wait(timeout=600)
-        output = process.log.read_text()
-        assert process.returncode == 0, output[-3000:]
-        histories.append(json.loads(output.split("HISTORY", 1)[1]))
+        result = finish(process, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        histories.append(json.loads(result.stdout.split("HISTORY", 1)[1]))
     assert histories[0] == histories[1]  # the same all-reduced updates on both: equal bit for bit on any CPU
     assert set(histories[0]) >= {"d_loss", "g_loss", "g_l1", "val_psnr"}
     assert all(value == value and abs(value) < 1e6 for values in histories[0].values() for value in values)

@@ -7,7 +7,7 @@ import tempfile
 import keras
 import numpy as np
 import pytest
-from conftest import BLOCK_TENSORFLOW, skip_if_simulation_breaks_tensorflow_bfloat16, subprocess_env
+from conftest import BLOCK_TENSORFLOW, JOBS, skip_if_simulation_breaks_tensorflow_bfloat16, subprocess_env
 
 from kcolor.gan import ColorizationGAN, GANOptimizer, discriminator_loss, generator_loss
 from kcolor.gan.losses import psnr
@@ -329,12 +329,12 @@ def test_averaged_generator_swaps_the_moving_average_in_and_back():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The JAX checks, in one TensorFlow-free interpreter (as on a machine without TensorFlow). It starts with this
-# module's first test and compiles on one core while the in-process TensorFlow tests above run; the tests below,
-# last in the module, collect its results. One interpreter for the three checks also pays once for starting
-# Python and for compiling the networks' initializers. XLA optimises at level 0, as in test_distribution: for
-# these tiny networks compiling dominates, and the checks are about kcolor's train step, not XLA's code (about
-# 45 instead of 80 CPU-seconds; the three checks in three interpreters at the default level took 130).
+# The JAX checks, in one TensorFlow-free interpreter (as on a machine without TensorFlow). It is a background job
+# of the session (tests/conftest.py): it compiles on the second core while in-process tests run; the tests below
+# collect its results. One interpreter for the three checks also pays once for starting Python and for compiling
+# the networks' initializers. XLA optimises at level 0 in tests (the root conftest.py): for these tiny networks
+# compiling dominates, and the checks are about kcolor's train step, not XLA's code (about 45 instead of 80
+# CPU-seconds; the three checks in three interpreters at the default level took 130).
 
 JAX_CHECKS = {"fit": FIT_CHECK, "warmup": WARMUP_CHECK, "mixed_precision": MIXED_PRECISION_CHECK}
 JAX_TESTS = {"test_fit_on_jax_without_tensorflow_installed": "fit", "test_l1_warmup_on_jax": "warmup",
@@ -367,7 +367,7 @@ class JaxChecks:
         self.process = subprocess.Popen(
             [sys.executable, "-c", BLOCK_TENSORFLOW + RUN_CHECKS, json.dumps(checks)], stdout=self.output[0],
             stderr=self.output[1], text=True,
-            env=subprocess_env("jax", {"XLA_FLAGS": "--xla_backend_optimization_level=0"}),
+            env=subprocess_env("jax"),
         )
         self.outcomes, self.failure = None, None
 
@@ -399,18 +399,21 @@ class JaxChecks:
         return outcome
 
 
-@pytest.fixture(scope="module", autouse=True)
-def jax_checks(request):
-    names = [JAX_TESTS[item.name] for item in request.session.items  # nbval's notebook cells have no module
-             if getattr(item, "module", None) is request.module and item.name in JAX_TESTS]
-    checks = JaxChecks(names) if names else None
-    yield checks
-    if checks is not None:
-        if checks.process.poll() is None:
-            checks.process.kill()
-            checks.process.wait()
-        for file in checks.output:
-            file.close()
+def start_jax_checks(folder, users=()):
+    """The JAX checks of the selected JAX tests (all of them when not known), in one subprocess."""
+    names = sorted({JAX_TESTS[item.name] for item in users}) or list(JAX_CHECKS)
+    checks = JaxChecks(names)
+    return checks, [checks.process]
+
+
+JOBS.register("jax_checks", start_jax_checks,
+              lambda item: item.name in JAX_TESTS and getattr(item, "module", None) is sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def jax_checks():
+    """The JAX checks' subprocess (a background job of the session: tests/conftest.py)."""
+    return JOBS.get("jax_checks")
 
 
 def test_fit_on_jax_without_tensorflow_installed(jax_checks):

@@ -1,9 +1,11 @@
 """The colorizer shipped inside the package: it is there, small, documented, loads offline and colorizes."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
+from conftest import BLOCK_TENSORFLOW, JOBS, finish, start_process, subprocess_env, uses_fixture
 
 from kcolor.colorize import colorize_photo
 from kcolor.model_files import default_render_size, generator_path
@@ -84,16 +86,30 @@ def test_kcolor_colorize_uses_the_shipped_model_without_model(tmp_path, capsys):
     assert (tmp_path / "chelsea_colorized.png").is_file()
 
 
-def test_the_shipped_model_loads_on_jax_without_tensorflow(run_python):
-    result = run_python(
-        """
-        import numpy as np
-        from kcolor.pretrained import load_pretrained
-        generator = load_pretrained()
-        ab = np.asarray(generator(np.zeros((1, 64, 64, 1), "float32")))
-        print("shape", ab.shape, bool(np.isfinite(ab).all()))
-        """,
-        backend="jax",
-        block_tensorflow=True,
-    )
-    assert "shape (1, 64, 64, 2) True" in result.stdout
+JAX_LOAD = """
+import numpy as np
+from kcolor.pretrained import load_pretrained
+generator = load_pretrained()
+ab = np.asarray(generator(np.zeros((1, 64, 64, 1), "float32")))
+print("shape", ab.shape, bool(np.isfinite(ab).all()))
+"""
+
+
+def start_jax_load(folder, users=()):
+    """Loads the shipped model and runs it once with KERAS_BACKEND=jax, TensorFlow blocked (a background job)."""
+    process = start_process([sys.executable, "-c", BLOCK_TENSORFLOW + JAX_LOAD], log_to=folder / "jax",
+                            env=subprocess_env("jax"))
+    return process, [process]
+
+
+JOBS.register("pretrained_on_jax", start_jax_load, uses_fixture("loaded_on_jax"))
+
+
+@pytest.fixture
+def loaded_on_jax():
+    return finish(JOBS.get("pretrained_on_jax"), timeout=600)
+
+
+def test_the_shipped_model_loads_on_jax_without_tensorflow(loaded_on_jax):
+    assert loaded_on_jax.returncode == 0, loaded_on_jax.stderr[-4000:]
+    assert "shape (1, 64, 64, 2) True" in loaded_on_jax.stdout
