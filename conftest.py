@@ -5,6 +5,9 @@ or a download. Set `KCOLOR_SMOKE=0` to execute the notebooks in full mode.
 """
 
 import os
+import sys
+
+import pytest
 
 # Every picture a notebook cell shows must load from a copy of the notebook (Colab): checked on nbval's outputs.
 pytest_plugins = ["tests.nbval_pictures"]
@@ -29,6 +32,22 @@ if not os.environ.get("KCOLOR_TEST_XLA_DEFAULT") and "--xla_backend_optimization
 ):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
 
+# The test session runs on the lower half of the CPUs it may use, the background jobs of tests/conftest.py (the
+# longest subprocess work) on the upper half. Sharing every CPU, the two slowed each other down more than they
+# gained: TensorFlow splits an op across its threads, and an op waits for its slowest part, which waits for a core
+# a job is using (one test took 48 s instead of 8). Set here, before TensorFlow is imported: it sizes its thread
+# pools by the CPUs it may use. Subprocesses that tests start inherit it; the jobs are given the upper half.
+# KCOLOR_TEST_SPLIT_CPUS=0 keeps every CPU for both.
+if (
+    hasattr(os, "sched_setaffinity")
+    and os.environ.get("KCOLOR_TEST_SPLIT_CPUS", "1") != "0"
+    and "KCOLOR_TEST_CPUS" not in os.environ
+):
+    _cpus = sorted(os.sched_getaffinity(0))
+    os.environ["KCOLOR_TEST_CPUS"] = ",".join(map(str, _cpus))  # all of them, for tests/conftest.py
+    if len(_cpus) >= 2:
+        os.sched_setaffinity(0, _cpus[: len(_cpus) // 2])
+
 if os.environ.get("KCOLOR_TEST_MAX_ISA"):
     _isa = os.environ["KCOLOR_TEST_MAX_ISA"].upper()
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", _isa)
@@ -36,3 +55,26 @@ if os.environ.get("KCOLOR_TEST_MAX_ISA"):
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_max_isa={_isa}".strip()
     if _isa in ("AVX2", "AVX", "SSE4_2"):
         os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", "X86_V4 AVX512_ICL AVX512_SPR")
+
+
+# --- The end of the session -----------------------------------------------------------------------------------
+# After the summary, pytest collects garbage (to report exceptions raised in destructors), and the tests leave
+# TensorFlow objects behind: destroying a tf.data iterator waits for its threads, and in a whole-suite run on the
+# 2-vCPU Zen 4 that took 70 s, longer than any test (py-spy: `gc_collect_harder` in `~IteratorResource`). The session ends
+# with `os._exit` after the summary instead, with pytest's exit status: nothing is left to write by then (the
+# jobs' files are removed by tests/conftest.py, pytest's own files in `pytest_sessionfinish`). KCOLOR_TEST_FAST_EXIT=0
+# keeps the normal exit.
+_EXIT_STATUS = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    if _EXIT_STATUS and os.environ.get("KCOLOR_TEST_FAST_EXIT", "1") != "0" and not hasattr(config, "workerinput"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
+

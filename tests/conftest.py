@@ -210,12 +210,14 @@ RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epoc
 # the distribution comparisons) runs on the second core while pytest runs the in-process tests on the first. One
 # pytest process keeps about one core busy (most tests are short TensorFlow calls); a second pytest process
 # (pytest-xdist) was measured no faster, as both then compete for the same two cores, and so were background jobs
-# free to use both cores (they slowed the in-process tests as much as they saved). So: a queue, on half the CPUs.
-# When the session starts, every job that a selected test needs is queued, in the order of its first user, and a
-# thread starts them one job at a time (a job may be several processes that run together), each when the one
-# before it ended, their CPU affinity set to the upper half of this process's CPUs (TensorFlow and XLA size their
-# thread pools by it). A test that needs a job that is not finished lets it use every CPU, or starts it at once.
-# Jobs write their output to files: nobody reads a pipe while they run.
+# free to use both cores (they slowed the in-process tests as much as they saved). So: a queue, on half the CPUs
+# (the session runs on the other half: root conftest.py). When collection ends, every job that a selected test needs
+# is queued, in the order of its first user, and a thread starts them one job at a time (a job may be several
+# processes that run together), each when the one before it ended, their CPU affinity set to the upper half of the
+# CPUs (TensorFlow and XLA size their thread pools by it). A test that needs a job that is not finished lets it
+# use every CPU (or starts it at once; starting the next job on the waiting test's CPUs as well was measured
+# slower, 275 instead of 236 s: that job then competed with the tests that followed). Jobs write their output to
+# files: nobody reads a pipe while they run.
 
 
 class Job:
@@ -255,11 +257,13 @@ class JobQueue:
         return job
 
     def get(self, name):
-        """The handle of job `name`, started now if the queue had not started it yet (on every CPU)."""
+        """The handle of job `name`, started now if the queue had not started it yet. Its processes that still run
+        may use every CPU from now on: the test that asked waits for them."""
         job = self._start(self.jobs[name])
-        for process in job.processes:
-            if process.poll() is None:
-                set_cpu_affinity(process.pid, usable_cpus())
+        if threading.current_thread() is threading.main_thread():
+            for process in job.processes:
+                if process.poll() is None:
+                    set_cpu_affinity(process.pid, usable_cpus())
         return job.handle
 
     def run(self, items, folder_factory):
@@ -304,7 +308,9 @@ class JobQueue:
 
 
 def usable_cpus():
-    """The CPUs this process may run on, sorted."""
+    """The CPUs the test session may use, sorted (the root conftest.py keeps the lower half for itself)."""
+    if os.environ.get("KCOLOR_TEST_CPUS"):
+        return sorted(int(cpu) for cpu in os.environ["KCOLOR_TEST_CPUS"].split(","))
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
 
@@ -343,6 +349,16 @@ class _JobFolders:
         import tempfile
 
         return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Runs the test modules that wait for background jobs last (after the notebooks and the other modules), so
+    that the queue has a head start; a module's tests stay together and in order."""
+    def needs_jobs(item):
+        return any(job.is_user(item) for job in JOBS.jobs.values())
+
+    waiting_modules = {item.nodeid.split("::", 1)[0] for item in items if needs_jobs(item)}
+    items.sort(key=lambda item: (not hasattr(item, "cell"), item.nodeid.split("::", 1)[0] in waiting_modules))
 
 
 def pytest_collection_finish(session):

@@ -4,7 +4,8 @@ The notebooks' full mode (`kcolor.tutorial.course_config(kind, smoke=False)`) is
 downloads its datasets, so CI never runs it. Here every course run starts from exactly that configuration,
 reads its real TFDS dataset spec through `tfds.testing.mock_data` (random images of the dataset's feature
 shapes, no network), and trains at its real preset, image size and batch size; only the number of epochs and
-steps and the network width are cut, so that it takes seconds.
+steps and the network width are cut, so that it takes seconds. The four trainings run in one process of their
+own, a background job of the session (tests/conftest.py); the tests check what they left.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import csv
 import dataclasses
 import json
 import math
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import JOBS, finish, start_process, uses_fixture
 
 from kcolor.data import SkippedImagesWarning, parse_spec
 from kcolor.models import get_preset
@@ -27,43 +31,81 @@ tfds = pytest.importorskip("tensorflow_datasets")
 QUICK = dict(epochs=2, steps_per_epoch=1, width_multiplier=1 / 16)  # what is cut for time, nothing else
 
 
-@pytest.mark.parametrize("kind", RUN_KINDS)
-def test_the_full_mode_course_run_trains_on_tfds_mock_data(kind, tmp_path):
-    from kcolor.training import train
-
-    configured = course_config(kind, smoke=False, course_dir=tmp_path)
-    full = configured.resolved()
-    assert parse_spec(full.dataset).kind == "tfds", "full mode reads a TFDS dataset"
-    assert full.image_size == get_preset(full.preset).image_size and full.width_multiplier == 1.0
+def quick_config(kind, course_dir):
+    """`(full, quick)`: the course run's full-mode configuration, resolved, and the same cut by `QUICK`."""
+    configured = course_config(kind, smoke=False, course_dir=course_dir)
     quick = dataclasses.replace(configured, **QUICK)
     if configured.l1_warmup_epochs is not None:  # an explicit warm-up must fit into the shorter run
         quick = dataclasses.replace(quick, l1_warmup_epochs=min(configured.l1_warmup_epochs, 1))
+    return configured.resolved(), quick
+
+
+def train_every_kind(folder):
+    """Trains every course run's `quick_config` on TFDS mock data in `folder`; writes what the test checks to
+    `folder/<kind>.json`. Runs in a background job (below), in a process of its own."""
+    from kcolor.training import train
+
+    for kind in RUN_KINDS:
+        full, quick = quick_config(kind, folder)
+        with tfds.testing.mock_data(num_examples=2 * full.batch_size), warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkippedImagesWarning)  # some mock images are under 8 px: too small
+            result = train(quick)
+        colors = result.gan.generator.predict(np.zeros((1, full.image_size, full.image_size, 1), np.float32),
+                                              verbose=0)  # fmt: skip
+        facts = dict(run_dir=str(result.run_dir), stopped_early_reason=result.stopped_early_reason,
+                     generator_path=str(result.generator_path), samples_dir=str(result.samples_dir),
+                     checkpoint_dir=str(result.checkpoint_dir), history_path=str(result.history_path),
+                     prediction_shape=list(colors.shape))  # fmt: skip
+        (folder / f"{kind}.json").write_text(json.dumps(facts))
+
+
+def start_training(folder, users=()):
+    tests = str(Path(__file__).resolve().parent)
+    code = f"import sys; sys.path.insert(0, {tests!r})\nfrom test_course_full_mode import train_every_kind\n" \
+           f"from pathlib import Path\ntrain_every_kind(Path({str(folder)!r}))"
+    process = start_process([sys.executable, "-c", code], log_to=folder / "train")
+    return (folder, process), [process]
+
+
+JOBS.register("course_full_mode", start_training, uses_fixture("full_mode_runs"))
+
+
+@pytest.fixture(scope="module")
+def full_mode_runs():
+    """The folder where `train_every_kind` trained every course run (a background job: tests/conftest.py)."""
+    folder, process = JOBS.get("course_full_mode")
+    result = finish(process, timeout=1800)
+    assert result.returncode == 0, f"training failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}"
+    return folder
+
+
+@pytest.mark.parametrize("kind", RUN_KINDS)
+def test_the_full_mode_course_run_trains_on_tfds_mock_data(kind, full_mode_runs):
+    full, quick = quick_config(kind, full_mode_runs)
+    assert parse_spec(full.dataset).kind == "tfds", "full mode reads a TFDS dataset"
+    assert full.image_size == get_preset(full.preset).image_size and full.width_multiplier == 1.0
     unchanged = {field.name for field in dataclasses.fields(full)} - set(QUICK) - {"l1_warmup_epochs"}
     resolved = quick.resolved()
     assert {name: getattr(resolved, name) for name in unchanged} == {name: getattr(full, name) for name in unchanged}
 
-    with tfds.testing.mock_data(num_examples=2 * full.batch_size), warnings.catch_warnings():
-        warnings.simplefilter("ignore", SkippedImagesWarning)  # some mock images are under 8 px: too small
-        result = train(quick)
-
-    run = result.run_dir
-    assert run == tmp_path / kind and result.stopped_early_reason is None
-    assert result.generator_path.is_file() and (run / "config.json").is_file()
-    assert sorted(path.name for path in result.samples_dir.glob("epoch_*.png")) == ["epoch_001.png", "epoch_002.png"]
-    assert any(result.checkpoint_dir.iterdir())
+    facts = json.loads((full_mode_runs / f"{kind}.json").read_text())
+    run = Path(facts["run_dir"])
+    assert run == full_mode_runs / kind and facts["stopped_early_reason"] is None
+    assert Path(facts["generator_path"]).is_file() and (run / "config.json").is_file()
+    samples = sorted(path.name for path in Path(facts["samples_dir"]).glob("epoch_*.png"))
+    assert samples == ["epoch_001.png", "epoch_002.png"]
+    assert any(Path(facts["checkpoint_dir"]).iterdir())
     saved = json.loads((run / "config.json").read_text())
     assert (saved["dataset"], saved["preset"], saved["image_size"], saved["batch_size"]) == (
         full.dataset, full.preset, full.image_size, full.batch_size)  # fmt: skip
-    with open(result.history_path) as file:
+    with open(facts["history_path"]) as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 2
     losses = [float(value) for row in rows for name, value in row.items() if name.endswith("loss") and value]
     assert losses and all(math.isfinite(loss) for loss in losses)
     if not full.l1_only:
         assert any(name.startswith("d_") for name in rows[-1]), "the second epoch plays the GAN game"
-    generator = result.gan.generator
-    colors = generator.predict(np.zeros((1, full.image_size, full.image_size, 1), np.float32), verbose=0)
-    assert colors.shape == (1, full.image_size, full.image_size, 2)
+    assert facts["prediction_shape"] == [1, full.image_size, full.image_size, 2]
 
 
 def test_imagenette_is_a_tfds_dataset_spec_with_labels_and_class_names():
