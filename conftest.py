@@ -16,13 +16,6 @@ os.environ.setdefault("KCOLOR_SMOKE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# `KCOLOR_TEST_MAX_ISA=AVX2 python -m pytest` runs the suite as on an x86-64 CPU without AVX-512 and without native
-# bfloat16 (issue 14): oneDNN (TensorFlow's kernels) honours ONEDNN_MAX_CPU_ISA and prints the ISA it uses with
-# ONEDNN_VERBOSE=1; XLA (JAX, and TensorFlow's jit_compile) generates code for no more than --xla_cpu_max_isa;
-# NumPy's dispatch skips its AVX-512 loops; tests/conftest.py makes `kcolor.devices.cpu_has_bfloat16()` False
-# in the test process. Set here, before any of those libraries is imported; every subprocess a test starts
-# (and every notebook kernel) inherits it. One part of an AVX2 CPU this cannot reproduce: the fused kernels XLA
-# hands to YNNPACK choose their ISA from the CPU itself.
 # XLA (JAX; TensorFlow's jit_compile) compiles at optimisation level 0 in tests and in every subprocess and
 # notebook kernel they start: for the tests' tiny networks compiling dominates (loading the shipped model and
 # running it once on JAX took 18 CPU-seconds at the default level, 8 at level 0), and what they check is kcolor's
@@ -48,6 +41,13 @@ if (
     if len(_cpus) >= 2:
         os.sched_setaffinity(0, _cpus[: len(_cpus) // 2])
 
+# `KCOLOR_TEST_MAX_ISA=AVX2 python -m pytest` runs the suite as on an x86-64 CPU without AVX-512 and without native
+# bfloat16 (issue 14): oneDNN (TensorFlow's kernels) honours ONEDNN_MAX_CPU_ISA and prints the ISA it uses with
+# ONEDNN_VERBOSE=1; XLA (JAX, and TensorFlow's jit_compile) generates code for no more than --xla_cpu_max_isa;
+# NumPy's dispatch skips its AVX-512 loops; tests/conftest.py makes `kcolor.devices.cpu_has_bfloat16()` False
+# in the test process. Set here, before any of those libraries is imported; every subprocess a test starts
+# (and every notebook kernel) inherits it. One part of an AVX2 CPU this cannot reproduce: the fused kernels XLA
+# hands to YNNPACK choose their ISA from the CPU itself.
 if os.environ.get("KCOLOR_TEST_MAX_ISA"):
     _isa = os.environ["KCOLOR_TEST_MAX_ISA"].upper()
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", _isa)
@@ -60,10 +60,10 @@ if os.environ.get("KCOLOR_TEST_MAX_ISA"):
 # --- The end of the session -----------------------------------------------------------------------------------
 # After the summary, pytest collects garbage (to report exceptions raised in destructors), and the tests leave
 # TensorFlow objects behind: destroying a tf.data iterator waits for its threads, and in a whole-suite run on the
-# 2-vCPU Zen 4 that took 70 s, longer than any test (py-spy: `gc_collect_harder` in `~IteratorResource`). The session ends
-# with `os._exit` after the summary instead, with pytest's exit status: nothing is left to write by then (the
-# jobs' files are removed by tests/conftest.py, pytest's own files in `pytest_sessionfinish`). KCOLOR_TEST_FAST_EXIT=0
-# keeps the normal exit.
+# 2-vCPU Zen 4 that took 70 s, longer than any test (py-spy: `gc_collect_harder` in `~IteratorResource`). The
+# session ends with `os._exit` after the summary instead, with pytest's exit status: nothing is left to write by
+# then (the jobs' files are removed by tests/conftest.py, pytest's own files in `pytest_sessionfinish`).
+# KCOLOR_TEST_FAST_EXIT=0 keeps the normal exit.
 _EXIT_STATUS = []
 
 

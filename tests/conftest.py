@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from pathlib import Path
@@ -129,16 +130,22 @@ TINY_TRAIN_OPTIONS = (
 )  # fmt: skip
 
 
+def process_env(extra=None):
+    """This environment with TensorFlow's C++ logs quiet, `KERAS_BACKEND` tensorflow unless set, and `extra`."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(extra or {}))
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    return env
+
+
 def start_process(command, log_to=None, env=None):
     """Starts `command`; returns the `Popen`.
 
     Its output goes to pipes, or with `log_to` to the files `log_to.stdout` and `log_to.stderr` (for a process that
-    nobody reads from while it runs: a full pipe would stop it). Its environment is `env`, by default this one's
-    with TensorFlow's C++ logs quiet and `KERAS_BACKEND` tensorflow unless set.
+    nobody reads from while it runs: a full pipe would stop it). Its environment is `env`, by default
+    `process_env()`.
     """
     if env is None:
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-        env.setdefault("KERAS_BACKEND", "tensorflow")
+        env = process_env()
     if log_to is None:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     paths = (f"{log_to}.stdout", f"{log_to}.stderr")
@@ -156,21 +163,15 @@ def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=No
         console_script: Run the installed `kcolor` script next to the interpreter instead of `python -m kcolor`.
         python_prefix: Python code to run before `kcolor.cli.main` (e.g. to install a test hook).
         log_to: See `start_process`.
-        env: Variables to add to the environment `start_process` gives it.
+        env: Variables to add to `process_env()`.
     """
-    from pathlib import Path
-
     command = [sys.executable, "-m", "kcolor"]
     if console_script:
         command = [str(Path(sys.executable).with_name("kcolor"))]
     elif python_prefix:
         code = python_prefix + "\nimport sys\nfrom kcolor.cli import main\nsys.exit(main(sys.argv[1:]))\n"
         command = [sys.executable, "-c", code]
-    full_env = None
-    if env:
-        full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env)
-        full_env.setdefault("KERAS_BACKEND", "tensorflow")
-    return start_process([*command, *map(str, arguments)], log_to=log_to, env=full_env)
+    return start_process([*command, *map(str, arguments)], log_to=log_to, env=process_env(env))
 
 
 def finish(process, timeout=300):
@@ -341,13 +342,9 @@ class _JobFolders:
     """Folders for the jobs' files, in one temporary folder removed at the end of the session."""
 
     def __init__(self):
-        import tempfile
-
         self.root = Path(tempfile.mkdtemp(prefix="kcolor-test-jobs-"))
 
     def mktemp(self, name):
-        import tempfile
-
         return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
 
 

@@ -2,12 +2,18 @@ import json
 import math
 import subprocess
 import sys
-import tempfile
 
 import keras
 import numpy as np
 import pytest
-from conftest import BLOCK_TENSORFLOW, JOBS, skip_if_simulation_breaks_tensorflow_bfloat16, subprocess_env
+from conftest import (
+    BLOCK_TENSORFLOW,
+    JOBS,
+    finish,
+    skip_if_simulation_breaks_tensorflow_bfloat16,
+    start_process,
+    subprocess_env,
+)
 
 from kcolor.gan import ColorizationGAN, GANOptimizer, discriminator_loss, generator_loss
 from kcolor.gan.losses import psnr
@@ -358,41 +364,31 @@ print("OUTCOMES", json.dumps(outcomes))
 
 
 class JaxChecks:
-    """`JAX_CHECKS` (those of the selected tests) running in the background in one fresh interpreter."""
+    """`JAX_CHECKS` (those of the selected tests) running in the background in one fresh interpreter, its output
+    going to `folder/jax.stdout` and `folder/jax.stderr`."""
 
-    def __init__(self, names):
+    def __init__(self, names, folder):
         checks = {name: JAX_CHECKS[name] for name in names}
-        # Output to files: nobody reads a pipe while the tests above run, and a full one would stop the process.
-        self.output = [tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")]
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", BLOCK_TENSORFLOW + RUN_CHECKS, json.dumps(checks)], stdout=self.output[0],
-            stderr=self.output[1], text=True,
-            env=subprocess_env("jax"),
-        )
+        self.process = start_process([sys.executable, "-c", BLOCK_TENSORFLOW + RUN_CHECKS, json.dumps(checks)],
+                                     log_to=folder / "jax", env=subprocess_env("jax"))
         self.outcomes, self.failure = None, None
-
-    def _read_output(self):
-        for file in self.output:
-            file.seek(0)
-        return [file.read() for file in self.output]
 
     def outcome(self, name, timeout=1200):
         if self.outcomes is None and self.failure is None:
             try:
-                self.process.wait(timeout=timeout)
+                result = finish(self.process, timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait()
-                stdout, stderr = self._read_output()
-                self.failure = f"the JAX subprocess did not finish in {timeout} s:\n{stdout}\n{stderr[-4000:]}"
+                result = finish(self.process)
+                output = f"{result.stdout}\n{result.stderr[-4000:]}"
+                self.failure = f"the JAX subprocess did not finish in {timeout} s:\n{output}"
             else:
-                stdout, stderr = self._read_output()
-                lines = [line for line in stdout.splitlines() if line.startswith("OUTCOMES ")]
+                lines = [line for line in result.stdout.splitlines() if line.startswith("OUTCOMES ")]
                 if lines:
                     self.outcomes = json.loads(lines[-1].split(" ", 1)[1])
                 else:
-                    code = self.process.returncode
-                    self.failure = f"the JAX subprocess failed ({code}):\n{stdout}\n{stderr[-4000:]}"
+                    code = result.returncode
+                    self.failure = f"the JAX subprocess failed ({code}):\n{result.stdout}\n{result.stderr[-4000:]}"
         assert self.failure is None, self.failure
         outcome = self.outcomes[name]
         assert outcome["passed"], f"JAX check {name!r} failed:\n{outcome['error']}"
@@ -402,7 +398,7 @@ class JaxChecks:
 def start_jax_checks(folder, users=()):
     """The JAX checks of the selected JAX tests (all of them when not known), in one subprocess."""
     names = sorted({JAX_TESTS[item.name] for item in users}) or list(JAX_CHECKS)
-    checks = JaxChecks(names)
+    checks = JaxChecks(names, folder)
     return checks, [checks.process]
 
 
