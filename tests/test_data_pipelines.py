@@ -241,3 +241,28 @@ def test_tfds_pipeline_decodes_resizes_and_checks(tmp_path):
             ((squares, labels),) = list(dataset.as_numpy_iterator())
     assert isinstance(requested[0]["image"], tfds.decode.SkipDecoding)
     assert squares.shape == (2, 128, 128, 3) and sorted(labels.tolist()) == [0, 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Every pipeline runs without tf.data's autotuning model (tf_pipeline.pipeline_options: destroying an iterator
+# waited for the model's thread, up to tens of seconds with the CPU idle)
+
+
+def test_every_tf_data_pipeline_runs_without_the_autotuning_model(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    tfds = pytest.importorskip("tensorflow_datasets")
+    np.savez(tmp_path / "coded.npz", images=np.stack([coded_image(index, 16, 24) for index in range(30)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)  # coded images are colorless by design
+        pipelines = {
+            "sample": load_dataset("sample", "train", 16, 4, seed=0),
+            "npz": load_dataset(f"npz:{tmp_path / 'coded.npz'}", "train", 16, 8, seed=0),
+            "npz validation": load_dataset(f"npz:{tmp_path / 'coded.npz'}", "validation", 16, 2),
+        }
+        with tfds.testing.mock_data(num_examples=8):
+            pipelines["tfds"] = load_dataset("cifar10", "train", 32, 4, seed=0)
+            pipelines["tfds"].take(1).get_single_element()  # a working pipeline, not just a configured one
+    for name, dataset in pipelines.items():
+        assert isinstance(dataset, tf.data.Dataset), name
+        assert dataset.options().autotune.enabled is False, name
+        assert dataset.options().deterministic is True, name

@@ -273,13 +273,26 @@ def batch_pipeline(dataset: tf.data.Dataset, options: LoadOptions, *, shuffle_bu
     return _finish(dataset, options)
 
 
+def pipeline_options(deterministic: bool = True) -> tf.data.Options:
+    """The ``tf.data.Options`` of every kcolor pipeline: the determinism option, and no autotuning model.
+
+    With autotuning on, each pipeline's iterator runs a model thread, and destroying the iterator waits for
+    it: on the 2-vCPU Zen 4 that wait took up to tens of seconds with the CPU idle (at the end of each pass of
+    a TFDS run, and when a process exits; 4 short trainings on TFDS mock data took 50-87 s instead of 35 s,
+    the same CPU time). Without it, ``AUTOTUNE`` parallelism is the number of cores tf.data may use and
+    ``prefetch(AUTOTUNE)`` still grows its buffer while the consumer waits (docs/PERFORMANCE.md).
+    """
+    data_options = tf.data.Options()
+    data_options.deterministic = deterministic
+    data_options.autotune.enabled = False
+    return data_options
+
+
 def _finish(dataset: tf.data.Dataset, options: LoadOptions) -> tf.data.Dataset:
-    """Drop the labels unless asked for, prefetch, and set the determinism option."""
+    """Drop the labels unless asked for, prefetch, and set `pipeline_options`."""
     if not options.with_labels:
         dataset = dataset.map(lambda images, labels: images)
-    data_options = tf.data.Options()
-    data_options.deterministic = options.deterministic
-    return dataset.prefetch(AUTOTUNE).with_options(data_options)
+    return dataset.prefetch(AUTOTUNE).with_options(pipeline_options(options.deterministic))
 
 
 def image_source_dataset(source: ImageSource, options: LoadOptions) -> tf.data.Dataset:
@@ -321,4 +334,4 @@ def numpy_batches_dataset(batches, image_size: int) -> tf.data.Dataset:
     signature = (images_spec, tf.TensorSpec([None], tf.int64)) if batches.with_labels else images_spec
     dataset = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
-    return dataset.prefetch(AUTOTUNE)
+    return dataset.prefetch(AUTOTUNE).with_options(pipeline_options())
