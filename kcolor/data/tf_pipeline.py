@@ -279,8 +279,9 @@ def pipeline_options(deterministic: bool = True) -> tf.data.Options:
     With autotuning on, each pipeline's iterator runs a model thread, and destroying the iterator waits for
     it: on the 2-vCPU Zen 4 that wait took up to tens of seconds with the CPU idle (at the end of each pass of
     a TFDS run, and when a process exits; 4 short trainings on TFDS mock data took 50-87 s instead of 35 s,
-    the same CPU time). Without it, ``AUTOTUNE`` parallelism is the number of cores tf.data may use and
-    ``prefetch(AUTOTUNE)`` still grows its buffer while the consumer waits (docs/PERFORMANCE.md).
+    the same CPU time). Without it, an ``AUTOTUNE`` parallelism stays at its starting value, the smaller of 16
+    and the number of CPUs tf.data may use; the pipelines' throughput per CPU-second did not drop
+    (docs/PERFORMANCE.md).
     """
     data_options = tf.data.Options()
     data_options.deterministic = deterministic
