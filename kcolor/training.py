@@ -49,7 +49,7 @@ from kcolor.distribution import (
 )
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator, check_image_size, get_preset
-from kcolor.training_data import DataPosition, TrainingStream, training_batches
+from kcolor.training_data import DataPosition, TrainingStream, fit_input, training_batches
 
 DEFAULT_L1_WARMUP_FRACTION = 2 / 3
 """Share of a run's epochs that the recipe trains with L1 alone before the GAN game starts (see TrainConfig)."""
@@ -494,19 +494,23 @@ def _train_in(run_dir, config):
         checkpoint,
         *_tensorboard_callback(run_dir / "logs"),
     ]
-    fit = dict(validation_data=validation_data, callbacks=callbacks, verbose=config.verbose, shuffle=False)
+    fit = dict(validation_data=validation_data, verbose=config.verbose, shuffle=False)
+
+    def fit_stream(**options):
+        data, stream_callbacks = fit_input(stream)  # (first: the stream learns where each epoch begins)
+        return gan.fit(data, callbacks=[*stream_callbacks, *callbacks], **fit, **options)
 
     if restored is not None and restored.step:  # finish the interrupted epoch first
         stream.steps_per_epoch = steps_per_epoch - restored.step
         guard.step_offset = checkpoint.step_offset = restored.step
         checkpoint.metric_values_to_restore = restored.metric_values
-        history = gan.fit(stream, epochs=initial_epoch + 1, initial_epoch=initial_epoch, **fit)
+        history = fit_stream(epochs=initial_epoch + 1, initial_epoch=initial_epoch)
         _merge_history(result.history, history.history)
         stream.steps_per_epoch = steps_per_epoch
         guard.step_offset = checkpoint.step_offset = 0
         initial_epoch += 1
     if guard.message is None and checkpoint.message is None and initial_epoch < config.epochs:
-        history = gan.fit(stream, epochs=config.epochs, initial_epoch=initial_epoch, **fit)
+        history = fit_stream(epochs=config.epochs, initial_epoch=initial_epoch)
         _merge_history(result.history, history.history)
     result.stopped_early_reason = guard.message or checkpoint.message
     if result.stopped_early_reason is None:

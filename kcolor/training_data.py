@@ -216,6 +216,50 @@ class TrainingStream(keras.utils.PyDataset):
                 memory.popitem(last=False)
 
 
+def fit_input(stream):
+    """What `fit` reads to train on `stream`: `(x, callbacks)`, to pass as `fit(x, callbacks=[*callbacks, ...])`.
+
+    On TensorFlow, Keras would wrap the stream in a `tf.data` pipeline of its own with tf.data's autotuning model
+    on, and destroying that pipeline's iterator, at the end of every epoch, waits idle for the model's thread: the
+    longer the epoch, the longer the wait (the 6 epochs of tests/conftest.py's recipe check took 44 s instead of
+    33 s on one core of the 2-vCPU Zen 4, the same CPU time). So on TensorFlow `x` is the same pipeline, built here
+    with `kcolor.data.tf_pipeline.pipeline_options` (no autotuning model), and a callback tells the stream where
+    each epoch begins and ends, as Keras does for a `PyDataset`. Elsewhere `x` is the stream itself.
+
+    Build it for each `fit` call: its length is the stream's `steps_per_epoch` at that time.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return stream, []
+    import tensorflow as tf
+
+    from kcolor.data.tf_pipeline import pipeline_options
+
+    first = stream[0]  # the next epoch's first batch (Keras reads it too, to learn the batch's shape)
+    signature = (tf.TensorSpec((None, *first.shape[1:]), tf.as_dtype(first.dtype)),)
+
+    def batches():
+        for index in range(len(stream)):
+            yield (stream[index],)
+
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(stream)))  # progress bars know the length
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(pipeline_options()), [_StreamEpochs(stream)]
+
+
+class _StreamEpochs(keras.callbacks.Callback):
+    """Tells a `TrainingStream` read through a `tf.data` pipeline where Keras's epochs begin and end."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.stream.on_epoch_begin()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.stream.on_epoch_end()
+
+
 def training_batches(dataset, *, image_size, batch_size, seed, data_dir=None):
     """The training source of a dataset spec: `RandomAccessBatches` or `SequentialBatches`.
 

@@ -1,5 +1,6 @@
 """Shared pytest fixtures: quiet TensorFlow, small real photos, and running code in a fresh interpreter."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,20 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
 import pytest
+
+
+def pytest_configure(config):
+    """TensorFlow's graph optimizer (Grappler) is off in the test process, as XLA optimises at level 0 (root
+    conftest.py): for the tests' tiny networks, optimising each traced function costs more than it saves
+    (test_gan, test_training, test_callbacks and test_evaluation_judge took 76 s instead of 87 s on one core of
+    the 2-vCPU Zen 4), and what the tests check is kcolor's code. The training runs in subprocesses and the
+    notebooks keep TensorFlow's default. KCOLOR_TEST_GRAPPLER=1 keeps it on here too."""
+    if os.environ.get("KCOLOR_TEST_GRAPPLER") != "1" and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        try:
+            import tensorflow as tf
+        except ImportError:
+            return
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 # Prepended to code run by `run_python(..., block_tensorflow=True)`: any import of TensorFlow fails, as on
 # a machine where it is not installed.
@@ -131,8 +146,14 @@ TINY_TRAIN_OPTIONS = (
 
 
 def process_env(extra=None):
-    """This environment with TensorFlow's C++ logs quiet, `KERAS_BACKEND` tensorflow unless set, and `extra`."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(extra or {}))
+    """This environment with TensorFlow's C++ logs quiet, `KERAS_BACKEND` tensorflow unless set, and `extra` (a
+    value of None removes its variable)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    for name, value in (extra or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     env.setdefault("KERAS_BACKEND", "tensorflow")
     return env
 
@@ -175,12 +196,14 @@ def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=No
 
 
 def finish(process, timeout=300):
-    """Waits for a `start_process` process: a `CompletedProcess` with its exit status and output."""
-    if hasattr(process, "log_paths"):
-        process.wait(timeout=timeout)
-        stdout, stderr = (open(path).read() for path in process.log_paths)
-    else:
-        stdout, stderr = process.communicate(timeout=timeout)
+    """Waits for a `start_process` process: a `CompletedProcess` with its exit status and output. Meanwhile the
+    background jobs may use every CPU (`JobQueue.waiting`)."""
+    with JOBS.waiting():
+        if hasattr(process, "log_paths"):
+            process.wait(timeout=timeout)
+            stdout, stderr = (open(path).read() for path in process.log_paths)
+        else:
+            stdout, stderr = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
@@ -211,64 +234,93 @@ RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epoc
 # the distribution comparisons) runs on the second core while pytest runs the in-process tests on the first. One
 # pytest process keeps about one core busy (most tests are short TensorFlow calls); a second pytest process
 # (pytest-xdist) was measured no faster, as both then compete for the same two cores, and so were background jobs
-# free to use both cores (they slowed the in-process tests as much as they saved). So: a queue, on half the CPUs
-# (the session runs on the other half: root conftest.py). When collection ends, every job that a selected test needs
-# is queued, in the order of its first user, and a thread starts them one job at a time (a job may be several
-# processes that run together), each when the one before it ended, their CPU affinity set to the upper half of the
-# CPUs (TensorFlow and XLA size their thread pools by it). A test that needs a job that is not finished lets it
-# use every CPU (or starts it at once; starting the next job on the waiting test's CPUs as well was measured
-# slower, 275 instead of 236 s: that job then competed with the tests that followed). Jobs write their output to
-# files: nobody reads a pipe while they run.
+# free to use both cores (they slowed the in-process tests as much as they saved: TensorFlow splits an op across
+# its threads, and an op waits for its slowest part). So: a queue, on half the CPUs (the session runs on the other
+# half: root conftest.py). When collection ends, every job that a selected test needs is queued, the longest first
+# (the session waits for the last job to end, so that one should be short), and two lanes (threads) start them,
+# each lane one job at a time (a job may be several processes that run together), their CPU affinity set to the
+# upper half of the CPUs (TensorFlow and XLA size their thread pools by it, so each job process computes on about
+# one thread). While the session waits for a job (`finish`),
+# every running job may use every CPU: the session's half would idle otherwise, and with two lanes there is more
+# than one process to run there. When the wait ends, they go back to the upper half. (One lane, with only the
+# awaited job widened, in the order of the jobs' first users, left the session's core idle for 46 s of a 258-s run:
+# a job sized for one thread cannot use a second core.) Jobs write their output to files: nobody reads a pipe while
+# they run.
+LANES = 2
 
 
 class Job:
     """A registered background job: `start(folder, users)` starts its processes and returns `(handle, processes)`;
-    `users` are the selected tests that need it (empty: not known, start everything)."""
+    `users` are the selected tests that need it (empty: not known, start everything); `seconds`, about how long it
+    takes alone on one core (it orders the queue)."""
 
-    def __init__(self, name, start, is_user):
-        self.name, self.start, self.is_user = name, start, is_user
+    def __init__(self, name, start, is_user, seconds):
+        self.name, self.start, self.is_user, self.seconds = name, start, is_user, seconds
         self.handle, self.processes, self.users = None, [], []
         self.lock = threading.Lock()
 
 
 class JobQueue:
-    """Starts registered jobs in the background, one at a time; `get(name)` returns a job's handle."""
+    """Starts registered jobs in the background, `LANES` at a time; `get(name)` returns a job's handle."""
 
     def __init__(self):
         self.jobs = {}
         self.lock = threading.Lock()
         self.folder_factory = None
-        self.thread = None
+        self.threads = []
+        self.pending = []
         self.stopping = threading.Event()
+        self.waits = 0  # how many `waiting()` blocks of the session's thread are open (nested: `finish` in `finish`)
 
-    def register(self, name, start, is_user):
-        """Registers job `name` (at import time); `is_user(item)` says whether a collected test needs it."""
-        self.jobs[name] = Job(name, start, is_user)
+    def register(self, name, start, is_user, seconds):
+        """Registers job `name` (at import time); `is_user(item)` says whether a collected test needs it;
+        `seconds`: its wall time alone on one core of the 2-vCPU Zen 4 (docs/TESTING.md), for the queue's order."""
+        self.jobs[name] = Job(name, start, is_user, seconds)
 
-    def _start(self, job, cpus=None):
+    def _start(self, job):
         with self.lock:
             if self.folder_factory is None:  # the queue did not run (a test started otherwise)
                 self.folder_factory = _JobFolders()
         with job.lock:  # one lock per job: a job's start may wait for another job
             if job.handle is None:
                 job.handle, job.processes = job.start(self.folder_factory.mktemp(job.name), job.users)
-                if cpus:
+                with self.lock:  # started during a wait: widened like the others (`waiting`)
+                    cpus = usable_cpus() if self.waits else background_cpus()
                     for process in job.processes:
                         set_cpu_affinity(process.pid, cpus)
         return job
 
     def get(self, name):
-        """The handle of job `name`, started now if the queue had not started it yet. Its processes that still run
-        may use every CPU from now on: the test that asked waits for them."""
-        job = self._start(self.jobs[name])
-        if threading.current_thread() is threading.main_thread():
+        """The handle of job `name`, started now if no lane had started it yet."""
+        return self._start(self.jobs[name]).handle
+
+    @contextlib.contextmanager
+    def waiting(self):
+        """While the session's thread is in this block (it waits for a process), every running job may use every
+        CPU; afterwards, the upper half again. In another thread (a lane), nothing changes."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        with self.lock:
+            self.waits += 1
+            if self.waits == 1:
+                self._set_affinity(usable_cpus())
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.waits -= 1
+                if self.waits == 0:
+                    self._set_affinity(background_cpus())
+
+    def _set_affinity(self, cpus):
+        for job in self.jobs.values():
             for process in job.processes:
                 if process.poll() is None:
-                    set_cpu_affinity(process.pid, usable_cpus())
-        return job.handle
+                    set_cpu_affinity(process.pid, cpus)
 
     def run(self, items, folder_factory):
-        """Queues the jobs that `items` need, in the order of their first user, and starts the thread."""
+        """Queues the jobs that `items` need, the longest first, and starts the lanes."""
         self.folder_factory = folder_factory
         first_user = {}
         for index, item in enumerate(items):
@@ -276,27 +328,30 @@ class JobQueue:
                 if job.is_user(item):
                     first_user.setdefault(name, index)
                     job.users.append(item)
-        order = [self.jobs[name] for name in sorted(first_user, key=first_user.get)]
-        self.thread = threading.Thread(target=self._work, args=(order,), name="kcolor-test-jobs", daemon=True)
-        self.thread.start()
+        self.pending = sorted((self.jobs[name] for name in first_user), key=lambda job: -job.seconds)
+        self.threads = [threading.Thread(target=self._work, name=f"kcolor-test-jobs-{lane}", daemon=True)
+                        for lane in range(LANES)]  # fmt: skip
+        for thread in self.threads:
+            thread.start()
 
-    def _work(self, order):
-        cpus = usable_cpus()
-        background = cpus[len(cpus) // 2 :]
-        for job in order:
-            if self.stopping.is_set():
-                return
-            for process in self._start(job, background).processes:
+    def _work(self):
+        while not self.stopping.is_set():
+            with self.lock:
+                if not self.pending:
+                    return
+                job = self.pending.pop(0)
+            for process in self._start(job).processes:
                 while process.poll() is None and not self.stopping.wait(0.2):
                     pass
 
     def stop(self):
-        """Ends the thread and kills what still runs."""
+        """Ends the lanes and kills what still runs."""
         self.stopping.set()
         self._kill_all()  # also ends a job's start that waits for another job's processes
-        if self.thread is not None:
-            self.thread.join()
+        for thread in self.threads:
+            thread.join()
         self._kill_all()  # what a start in progress started meanwhile
+        self.threads, self.pending = [], []
         for job in self.jobs.values():
             job.handle, job.processes, job.users = None, [], []
 
@@ -313,6 +368,12 @@ def usable_cpus():
     if os.environ.get("KCOLOR_TEST_CPUS"):
         return sorted(int(cpu) for cpu in os.environ["KCOLOR_TEST_CPUS"].split(","))
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def background_cpus():
+    """The upper half of `usable_cpus()`: where the background jobs run."""
+    cpus = usable_cpus()
+    return cpus[len(cpus) // 2 :]
 
 
 def set_cpu_affinity(pid, cpus):
@@ -349,13 +410,13 @@ class _JobFolders:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Runs the test modules that wait for background jobs last (after the notebooks and the other modules), so
-    that the queue has a head start; a module's tests stay together and in order."""
+    """Runs the notebooks first, then the tests that need no background job, then those that wait for one, so
+    that the queue has the longest head start; each group keeps the collection order. (No module-scoped fixture
+    is used on both sides of the split, so none is set up twice.)"""
     def needs_jobs(item):
         return any(job.is_user(item) for job in JOBS.jobs.values())
 
-    waiting_modules = {item.nodeid.split("::", 1)[0] for item in items if needs_jobs(item)}
-    items.sort(key=lambda item: (not hasattr(item, "cell"), item.nodeid.split("::", 1)[0] in waiting_modules))
+    items.sort(key=lambda item: (not hasattr(item, "cell"), needs_jobs(item)))
 
 
 def pytest_collection_finish(session):
@@ -403,8 +464,8 @@ def start_recipe_run(folder, users=()):
     return (folder / "run", process), [process]
 
 
-JOBS.register("tiny_runs", start_tiny_runs, uses_fixture("tiny_runs"))
-JOBS.register("recipe_run", start_recipe_run, uses_fixture("recipe_run"))
+JOBS.register("tiny_runs", start_tiny_runs, uses_fixture("tiny_runs"), seconds=20)
+JOBS.register("recipe_run", start_recipe_run, uses_fixture("recipe_run"), seconds=40)
 
 
 @pytest.fixture(scope="session")
@@ -457,6 +518,11 @@ def tiny_run(tiny_runs):
     return tiny_runs["reference"]
 
 
+# The commands of `cli_runs` run in a user's environment, where `TF_CPP_MIN_LOG_LEVEL` is not set: test_quiet.py
+# checks that TensorFlow's C++ start-up lines do not reach their output.
+AS_A_USER = {"TF_CPP_MIN_LOG_LEVEL": None}
+
+
 def start_cli_commands(folder, users=()):
     """Starts the commands of `cli_runs` at the same time, once the tiny runs ended (a background job)."""
     paths = dict(
@@ -468,25 +534,28 @@ def start_cli_commands(folder, users=()):
     paths["empty_folder"].mkdir()
     fingerprints = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths["photos"].iterdir()}
     tiny_folder, tiny_processes = JOBS.get("tiny_runs")
-    for process in tiny_processes.values():
-        process.wait(timeout=1800)
+    with JOBS.waiting():  # (in the session's thread: a test asked for this job before a lane started it)
+        for process in tiny_processes.values():
+            process.wait(timeout=1800)
     reference_dir, killed_dir = tiny_folder / "reference", tiny_folder / "killed"
     copy_killed_checkpoint(tiny_folder)  # before the resumed run changes it
     processes = {
-        "resumed": start_kcolor("train", "--resume", "--out", killed_dir, log_to=folder / "resumed", env=ONE_THREAD),
+        "resumed": start_kcolor("train", "--resume", "--out", killed_dir, log_to=folder / "resumed",
+                                env={**ONE_THREAD, **AS_A_USER}),
         "colorized": start_kcolor(
             "colorize", paths["photos"], paths["missing"], paths["empty_folder"], "example:chelsea",
             "--model", reference_dir, "--out-dir", paths["out_dir"], console_script=True, log_to=folder / "colorized",
+            env=AS_A_USER,
         ),
         "evaluated": start_kcolor(
             "evaluate", "--model", reference_dir, "--limit", "16", "--json", paths["metrics_json"],
-            "--out", paths["report_dir"], log_to=folder / "evaluated",
+            "--out", paths["report_dir"], log_to=folder / "evaluated", env=AS_A_USER,
         ),
     }  # fmt: skip
     return (processes, {**paths, "expected": expected, "fingerprints": fingerprints}), list(processes.values())
 
 
-JOBS.register("cli_commands", start_cli_commands, uses_fixture("cli_runs"))
+JOBS.register("cli_commands", start_cli_commands, uses_fixture("cli_runs"), seconds=30)  # (its start waits for tiny)
 
 
 @pytest.fixture(scope="session")
@@ -497,6 +566,8 @@ def cli_runs(tiny_runs):
     * `colorized`: the `kcolor` script colorizing `write_test_photos`, a missing file, an empty folder and
       `example:chelsea` with the reference run;
     * `evaluated`: `python -m kcolor evaluate` of the reference run on 16 images, with `--json`.
+
+    They run without `TF_CPP_MIN_LOG_LEVEL` (`AS_A_USER`).
 
     The killed run's checkpoint is copied (`copy_killed_checkpoint`) before the resumed run changes it.
 

@@ -47,8 +47,11 @@ def start_harness(folder, users=()):
 
 
 # The peak section multiplies bfloat16 matrices, which the AVX2 simulation cannot run (conftest.py).
-JOBS.register("benchmark_harness", start_harness,
-              lambda item: uses_fixture("harness_run")(item) and not simulation_breaks_tensorflow_bfloat16("tensorflow"))
+JOBS.register(
+    "benchmark_harness", start_harness,
+    lambda item: uses_fixture("harness_run")(item) and not simulation_breaks_tensorflow_bfloat16("tensorflow"),
+    seconds=29,
+)  # fmt: skip
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def start_training(folder, users=()):
     return (folder, process), [process]
 
 
-JOBS.register("course_full_mode", start_training, uses_fixture("full_mode_runs"))
+JOBS.register("course_full_mode", start_training, uses_fixture("full_mode_runs"), seconds=38)
 
 
 @pytest.fixture(scope="module")

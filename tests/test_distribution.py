@@ -134,7 +134,7 @@ def start_comparisons(folder, users=()):
     return processes, list(processes.values())
 
 
-JOBS.register("distribution_comparisons", start_comparisons, uses_fixture("comparisons"))
+JOBS.register("distribution_comparisons", start_comparisons, uses_fixture("comparisons"), seconds=28)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +208,7 @@ def start_workers(folder, users=()):
     return processes, processes
 
 
-JOBS.register("multi_worker", start_workers, uses_fixture("workers"))
+JOBS.register("multi_worker", start_workers, uses_fixture("workers"), seconds=15)
 
 
 @pytest.fixture(scope="module")

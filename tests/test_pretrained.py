@@ -102,7 +102,7 @@ def start_jax_load(folder, users=()):
     return process, [process]
 
 
-JOBS.register("pretrained_on_jax", start_jax_load, uses_fixture("loaded_on_jax"))
+JOBS.register("pretrained_on_jax", start_jax_load, uses_fixture("loaded_on_jax"), seconds=7)
 
 
 @pytest.fixture

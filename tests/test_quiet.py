@@ -99,23 +99,19 @@ def test_the_first_import_of_tensorflow_is_quiet(tmp_path):
     assert result.stdout.splitlines()[0] == "3"  # a user's own setting is kept
 
 
-def test_kcolor_prints_no_tensorflow_startup_lines():
-    """`kcolor --help` imports TensorFlow (the train options come from kcolor.training) and lists its devices."""
-    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
-    env["KERAS_BACKEND"] = "tensorflow"
-    result = subprocess.run([sys.executable, "-m", "kcolor", "--help"], capture_output=True, text=True, env=env,
-                            timeout=300)  # fmt: skip
-    assert result.returncode == 0 and "usage: kcolor" in result.stdout
-    for marker in ("absl::InitializeLog", "oneDNN custom operations", "Could not find cuda drivers",
-                   "cpu_feature_guard", "To enable the following instructions"):  # fmt: skip
-        assert marker not in result.stderr, result.stderr
-    if not nvidia_gpu_present():
-        assert "failed call to cuInit" not in result.stderr
-    assert not any(is_benign(line) for line in result.stderr.splitlines())
-    errors = subprocess.run([sys.executable, "-m", "kcolor", "evaluate", "--model", "/no/such/run"],
-                            capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
-    assert errors.returncode == 2 and "kcolor evaluate: error:" in errors.stderr  # real errors still show
-    assert "oneDNN" not in errors.stderr and "absl::InitializeLog" not in errors.stderr
+def test_kcolor_prints_no_tensorflow_startup_lines(cli_runs):
+    """Real commands, run as a user runs them (`TF_CPP_MIN_LOG_LEVEL` unset; conftest.cli_runs): the `kcolor` script
+    colorizing photos, `kcolor evaluate` and a resumed `kcolor train` all import TensorFlow and list its devices."""
+    for name in ("colorized", "evaluated", "resumed"):
+        stderr = cli_runs[name].stderr
+        for marker in ("absl::InitializeLog", "oneDNN custom operations", "Could not find cuda drivers",
+                       "cpu_feature_guard", "To enable the following instructions"):  # fmt: skip
+            assert marker not in stderr, (name, stderr)
+        if not nvidia_gpu_present():
+            assert "failed call to cuInit" not in stderr, (name, stderr)
+        assert not any(is_benign(line) for line in stderr.splitlines()), (name, stderr)
+    # Real errors still show: the photos that cannot be colorized, one line each.
+    assert f"error: {cli_runs['missing']}: file not found" in cli_runs["colorized"].stderr.splitlines()
 
 
 def test_nothing_happens_without_tensorflow():

@@ -31,6 +31,7 @@ from kcolor.training_data import (
     RandomAccessBatches,
     SequentialBatches,
     TrainingStream,
+    fit_input,
     training_batches,
 )
 
@@ -60,6 +61,23 @@ def keras_epoch(stream):
     batches = [batch_ids(stream[index]) for index in range(len(stream))]
     stream.on_epoch_end()
     return batches
+
+
+def test_fit_reads_the_stream_epoch_by_epoch_through_a_pipeline_without_the_autotuning_model():
+    stream = TrainingStream(RandomAccessBatches(NumberedSampler(), batch_size=4, description="numbers"), 3)
+    data, callbacks = fit_input(stream)
+    assert isinstance(data, tf.data.Dataset) and int(data.cardinality()) == 3
+    assert data.options().autotune.enabled is False  # (kcolor/training_data.py says why)
+    (epochs,) = callbacks
+    read = []
+    for epoch in range(2):  # as `fit` does: the callback first, then a new iterator
+        epochs.on_epoch_begin(epoch)
+        read.append([batch_ids(images) for (images,) in data.as_numpy_iterator()])
+        epochs.on_epoch_end(epoch)
+    assert read == [
+        [[0, 1, 2, 3], [4, 5, 6, 7], [32, 33, 34, 35]],
+        [[36, 37, 38, 39], [64, 65, 66, 67], [68, 69, 70, 71]],
+    ]  # the same batches as Keras reads from the stream itself (test below)
 
 
 def test_random_access_stream_crosses_passes_and_resumes_anywhere():
