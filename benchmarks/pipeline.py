@@ -5,8 +5,8 @@ Two consumers ("paths") read each source:
 * `load_dataset`: the pipeline that `kcolor.data.load_dataset(spec, "train", ...)` returns (`tf.data` with
   TensorFlow), iterated as `gan.fit(load_dataset(...))` would read it.
 * `train`: what `kcolor train` and the course notebooks read: `kcolor.training_data.training_batches` in a
-  `TrainingStream`, through Keras's data adapter (`get_tf_dataset()` with TensorFlow, the NumPy iterator
-  otherwise), as `fit` iterates it. Local sources are always cached on this path.
+  `TrainingStream`, as `fit` reads it there (`kcolor.training_data.fit_input`: a `tf.data` view with
+  TensorFlow; Keras's NumPy iterator otherwise). Local sources are always cached on this path.
 
 Sources: `sample`, `npz`, `folder` (cached), `folder-uncached` (`load_dataset` only) and `tfds`: the real TFDS
 code path of `kcolor.data` under `tfds.testing.mock_data`, whose `as_dataset` serves the benchmark's images as
@@ -16,12 +16,12 @@ encoded files, as TFDS does (PNG for `cifar10`, as TFDS stores it; JPEG at 320 p
 photos from a folder of class folders (the `folder` source reads the real files); without either, `sample` crops
 somewhat larger than the crop.
 
-Every row reports: setup seconds (building the pipeline, decoding the local files; on the `train` path Keras also
-reads two batches, which for `tfds` means decoding every image that the shuffle buffer holds); the first epoch's
-images/s and images/CPU-s, setup included (for `tfds` it decodes, filters, resizes and fills the cache); the
-steady images/s (median of the timed windows); and the CPU seconds this process spent per image during those
-windows, as *images per CPU-second*: the rate of one fully used core. On a loaded machine the wall-clock rates
-drop with the share of the CPU the benchmark gets; the CPU cost per image changes much less.
+Every row reports: setup seconds (building the pipeline, decoding the local files; on the `train` path the stream's
+first batch is read to learn its shape, which for `tfds` means decoding every image that the shuffle buffer holds);
+the first epoch's images/s and images/CPU-s, setup included (for `tfds` it decodes, filters, resizes and fills the
+cache); the steady images/s (median of the timed windows); and the CPU seconds this process spent per image during
+those windows, as *images per CPU-second*: the rate of one fully used core. On a loaded machine the wall-clock
+rates drop with the share of the CPU the benchmark gets; the CPU cost per image changes much less.
 
 One pipeline runs at a time (`measure_pipelines`), so the process's CPU time is that pipeline's: it is built,
 read for a pass, `drain` batches more, then `repeats` windows of `batches` batches back to back, and retired.
@@ -251,7 +251,7 @@ class Reader:
         self.image_size, self.batch, self.tfds_data = image_size, batch, tfds_data
         self.batches_per_pass = max(1, images // batch)
         self.total_batches = self.batches_per_pass + reads  # all this reader will be asked for
-        self.adapter = None
+        self.end_epoch = None  # ends the stream's epoch (`close`)
         with self.context():
             cpu, start = _cpu_seconds(), time.perf_counter()
             self.kind, self._iterator = self._build()
@@ -278,17 +278,21 @@ class Reader:
             return type(dataset).__name__, _cycle(dataset)
         from keras.src.trainers.data_adapters import get_data_adapter
 
-        from kcolor.training_data import TrainingStream, training_batches
+        from kcolor.training_data import TrainingStream, fit_input, training_batches
 
         source = training_batches(self.spec, image_size=self.image_size, batch_size=self.batch, seed=0)
         # One Keras epoch of exactly the batches to be read: an iterator destroyed while its generator still
         # reads a TFDS pipeline can deadlock, one that has run out cannot.
         stream = TrainingStream(source, steps_per_epoch=self.total_batches)
-        self.adapter = get_data_adapter(stream)
-        self.adapter.on_epoch_begin()
-        if keras.backend.backend() == "tensorflow":
-            return "TrainingStream, Keras tf.data adapter", iter(self.adapter.get_tf_dataset())
-        return "TrainingStream, Keras NumPy adapter", self.adapter.get_numpy_iterator()
+        if keras.backend.backend() == "tensorflow":  # what `kcolor train` gives `fit` there
+            dataset, (epochs,) = fit_input(stream)
+            epochs.on_epoch_begin(0)
+            self.end_epoch = lambda: epochs.on_epoch_end(0)
+            return "TrainingStream, kcolor's tf.data view", iter(dataset)
+        adapter = get_data_adapter(stream)
+        adapter.on_epoch_begin()
+        self.end_epoch = adapter.on_epoch_end
+        return "TrainingStream, Keras NumPy adapter", adapter.get_numpy_iterator()
 
     def read(self, count):
         """Reads `count` batches; returns `(seconds, CPU seconds)`."""
@@ -297,14 +301,14 @@ class Reader:
             for _ in range(count):
                 images = next(self._iterator)
             seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu
-        images = images[0] if isinstance(images, tuple) else images  # Keras's adapter yields (x,)
+        images = images[0] if isinstance(images, tuple) else images  # the `train` path yields (x,)
         assert tuple(images.shape) == (self.batch, self.image_size, self.image_size, 3), images.shape
         return seconds, cpu_seconds
 
     def close(self):
-        if self.adapter is not None:
+        if self.end_epoch is not None:
             with contextlib.suppress(Exception):
-                self.adapter.on_epoch_end()
+                self.end_epoch()
 
 
 def _cycle(dataset):

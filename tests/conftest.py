@@ -16,7 +16,17 @@ import numpy as np
 import pytest
 
 
-def pytest_configure(config):
+# Prepended to the code of the background jobs that train with TensorFlow in a Python of their own (the recipe
+# check, the full-mode course runs, the distribution comparison and the two workers): Grappler off, as in the test
+# process (below); 1.4 s of the recipe check's 33 s on one core. The `kcolor` commands and the notebooks run as
+# users run them.
+NO_GRAPH_OPTIMIZER = (
+    "import tensorflow as tf\ntf.config.optimizer.set_experimental_options({'disable_meta_optimizer': True})\n"
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_graph_optimizer_in_the_test_process():
     """TensorFlow's graph optimizer (Grappler) is off in the test process, as XLA optimises at level 0 (root
     conftest.py): for the tests' tiny networks, optimising each traced function costs more than it saves
     (test_gan, test_training, test_callbacks and test_evaluation_judge took 76 s instead of 87 s on one core of
@@ -230,22 +240,21 @@ RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epoc
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Background jobs: the suite's longest subprocess work (training runs, the commands after them, the JAX checks,
-# the distribution comparisons) runs on the second core while pytest runs the in-process tests on the first. One
-# pytest process keeps about one core busy (most tests are short TensorFlow calls); a second pytest process
-# (pytest-xdist) was measured no faster, as both then compete for the same two cores, and so were background jobs
-# free to use both cores (they slowed the in-process tests as much as they saved: TensorFlow splits an op across
-# its threads, and an op waits for its slowest part). So: a queue, on half the CPUs (the session runs on the other
-# half: root conftest.py). When collection ends, every job that a selected test needs is queued, the longest first
-# (the session waits for the last job to end, so that one should be short), and two lanes (threads) start them,
-# each lane one job at a time (a job may be several processes that run together), their CPU affinity set to the
-# upper half of the CPUs (TensorFlow and XLA size their thread pools by it, so each job process computes on about
-# one thread). While the session waits for a job (`finish`),
-# every running job may use every CPU: the session's half would idle otherwise, and with two lanes there is more
-# than one process to run there. When the wait ends, they go back to the upper half. (One lane, with only the
-# awaited job widened, in the order of the jobs' first users, left the session's core idle for 46 s of a 258-s run:
-# a job sized for one thread cannot use a second core.) Jobs write their output to files: nobody reads a pipe while
-# they run.
+# Background jobs: the suite's longest subprocess work (training runs, the commands after them, the JAX checks, the
+# distribution comparisons) runs on the second core while pytest runs the in-process tests on the first. One pytest
+# process keeps about one core busy (most tests are short TensorFlow calls); a second pytest process (pytest-xdist)
+# was measured no faster, as both then compete for the same two cores, and so were background jobs free to use both
+# cores (they slowed the in-process tests as much as they saved: TensorFlow splits an op across its threads, and an
+# op waits for its slowest part). So: a queue, on half the CPUs (the session runs on the other half: root
+# conftest.py). When collection ends, every job that a selected test needs is queued, the longest first (the
+# session waits for the last job to end, so that one should be short), and two lanes (threads) start them, each
+# lane one job at a time (a job may be several processes that run together), their CPU affinity set to the upper
+# half of the CPUs (TensorFlow and XLA size their thread pools by it, so each job process computes on about one
+# thread). While the session waits for a job (`finish`), every running job may use every CPU: the session's half
+# would idle otherwise, and with two lanes there is more than one process to run there. When the wait ends, they go
+# back to the upper half. (One lane, with only the awaited job widened, in the order of the jobs' first users, left
+# the session's core idle for 46 s of a 258-s run: a job sized for one thread cannot use a second core.) Jobs write
+# their output to files: nobody reads a pipe while they run.
 LANES = 2
 
 
@@ -328,11 +337,16 @@ class JobQueue:
                 if job.is_user(item):
                     first_user.setdefault(name, index)
                     job.users.append(item)
-        self.pending = sorted((self.jobs[name] for name in first_user), key=lambda job: -job.seconds)
+        self.pending = self.order(self.jobs[name] for name in first_user)
         self.threads = [threading.Thread(target=self._work, name=f"kcolor-test-jobs-{lane}", daemon=True)
                         for lane in range(LANES)]  # fmt: skip
         for thread in self.threads:
             thread.start()
+
+    @staticmethod
+    def order(jobs):
+        """`jobs` in the order the lanes start them: the longest first."""
+        return sorted(jobs, key=lambda job: -job.seconds)
 
     def _work(self):
         while not self.stopping.is_set():
@@ -411,12 +425,16 @@ class _JobFolders:
 
 def pytest_collection_modifyitems(session, config, items):
     """Runs the notebooks first, then the tests that need no background job, then those that wait for one, so
-    that the queue has the longest head start; each group keeps the collection order. (No module-scoped fixture
-    is used on both sides of the split, so none is set up twice.)"""
-    def needs_jobs(item):
-        return any(job.is_user(item) for job in JOBS.jobs.values())
+    that the queue has the longest head start. The last group runs in the queue's order (`JobQueue.order`) of the
+    last job each test needs: the session first checks what the earliest jobs left while the lanes finish the last
+    ones. Otherwise the collection order is kept. (No module-scoped fixture is used on both sides of a split, so
+    none is set up twice.)"""
+    rank = {job.name: position for position, job in enumerate(JOBS.order(JOBS.jobs.values()))}
 
-    items.sort(key=lambda item: (not hasattr(item, "cell"), needs_jobs(item)))
+    def last_job(item):
+        return max((rank[name] for name, job in JOBS.jobs.items() if job.is_user(item)), default=-1)
+
+    items.sort(key=lambda item: (not hasattr(item, "cell"), last_job(item)))
 
 
 def pytest_collection_finish(session):
@@ -459,12 +477,13 @@ def start_tiny_runs(folder, users=()):
 def start_recipe_run(folder, users=()):
     """Starts `kcolor.training.train(TrainConfig(out=folder / "run", **RECIPE_CHECK))` (see `recipe_run`)."""
     config = dict(RECIPE_CHECK, out=str(folder / "run"))
-    code = f"from kcolor.training import TrainConfig, train\ntrain(TrainConfig(**{config!r}))"
+    code = f"{NO_GRAPH_OPTIMIZER}from kcolor.training import TrainConfig, train\ntrain(TrainConfig(**{config!r}))"
     process = start_process([sys.executable, "-c", code], log_to=folder / "train")
     return (folder / "run", process), [process]
 
 
-JOBS.register("tiny_runs", start_tiny_runs, uses_fixture("tiny_runs"), seconds=20)
+# (tiny_runs: 20 s, and cli_commands' 30 s, which waits for it: before cli_commands in the queue)
+JOBS.register("tiny_runs", start_tiny_runs, uses_fixture("tiny_runs"), seconds=50)
 JOBS.register("recipe_run", start_recipe_run, uses_fixture("recipe_run"), seconds=40)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import JOBS, finish, start_process, uses_fixture
+from conftest import JOBS, NO_GRAPH_OPTIMIZER, finish, start_process, uses_fixture
 
 from kcolor.data import SkippedImagesWarning, parse_spec
 from kcolor.models import get_preset
@@ -61,8 +61,9 @@ def train_every_kind(folder):
 
 def start_training(folder, users=()):
     tests = str(Path(__file__).resolve().parent)
-    code = f"import sys; sys.path.insert(0, {tests!r})\nfrom test_course_full_mode import train_every_kind\n" \
-           f"from pathlib import Path\ntrain_every_kind(Path({str(folder)!r}))"
+    code = (f"{NO_GRAPH_OPTIMIZER}import sys; sys.path.insert(0, {tests!r})\n"
+            f"from test_course_full_mode import train_every_kind\n"
+            f"from pathlib import Path\ntrain_every_kind(Path({str(folder)!r}))")
     process = start_process([sys.executable, "-c", code], log_to=folder / "train")
     return (folder, process), [process]
 

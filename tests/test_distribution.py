@@ -12,7 +12,7 @@ import json
 import sys
 
 import pytest
-from conftest import BLOCK_TENSORFLOW, JOBS, finish, start_process, subprocess_env, uses_fixture
+from conftest import BLOCK_TENSORFLOW, JOBS, NO_GRAPH_OPTIMIZER, finish, start_process, subprocess_env, uses_fixture
 
 from kcolor.distribution import KINDS, check_global_batch_size, resolve_kind
 
@@ -99,7 +99,7 @@ def _assert_same_losses(outcome):
     assert max(abs(value - single["g_l1"][0]) for value in single["g_l1"][1:]) > 5 * LATER_RTOL * single["g_l1"][0]
 
 
-TF_SETUP = """
+TF_SETUP = NO_GRAPH_OPTIMIZER + """
 import dataclasses
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
@@ -179,7 +179,7 @@ def test_global_batch_must_split_evenly():
 
 
 # One worker of a two-worker `kcolor train --distribute multi-worker` run on localhost (TF_CONFIG says which).
-WORKER = """
+WORKER = NO_GRAPH_OPTIMIZER + """
 import json, sys
 from kcolor.training import TrainConfig, train
 result = train(TrainConfig(out=sys.argv[1], dataset="sample", width_multiplier=0.125, image_size=16, batch_size=8,

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from kcolor.models import build_discriminator, build_generator
