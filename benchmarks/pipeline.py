@@ -278,14 +278,21 @@ class Reader:
             return type(dataset).__name__, _cycle(dataset)
         from keras.src.trainers.data_adapters import get_data_adapter
 
-        from kcolor.training_data import TrainingStream, fit_input, training_batches
+        from kcolor import training_data
+        from kcolor.training_data import TrainingStream, training_batches
 
         source = training_batches(self.spec, image_size=self.image_size, batch_size=self.batch, seed=0)
         # One Keras epoch of exactly the batches to be read: an iterator destroyed while its generator still
         # reads a TFDS pipeline can deadlock, one that has run out cannot.
         stream = TrainingStream(source, steps_per_epoch=self.total_batches)
+        if keras.backend.backend() == "tensorflow" and not hasattr(training_data, "fit_input"):
+            # an A/B revision from before `fit_input`: `fit` then read the stream through Keras's adapter
+            adapter = get_data_adapter(stream)
+            adapter.on_epoch_begin()
+            self.end_epoch = adapter.on_epoch_end
+            return "TrainingStream, Keras tf.data adapter", iter(adapter.get_tf_dataset())
         if keras.backend.backend() == "tensorflow":  # what `kcolor train` gives `fit` there
-            dataset, (epochs,) = fit_input(stream)
+            dataset, (epochs,) = training_data.fit_input(stream)
             epochs.on_epoch_begin(0)
             self.end_epoch = lambda: epochs.on_epoch_end(0)
             return "TrainingStream, kcolor's tf.data view", iter(dataset)

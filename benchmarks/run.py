@@ -99,8 +99,8 @@ def build_parser():
     parser.add_argument("--pipeline-sources", type=_csv, default=["sample", "npz", "folder", "folder-uncached", "tfds"],
                         help="sample, npz, folder, folder-uncached, tfds (TFDS code path on mocked, real images)")
     parser.add_argument("--pipeline-paths", type=_csv, default=["load_dataset", "train"],
-                        help="consumers: load_dataset (the tf.data pipeline), train (kcolor train's stream through "
-                        "Keras's data adapter)")
+                        help="consumers: load_dataset (the tf.data pipeline), train (kcolor train's stream as fit "
+                        "reads it: kcolor.training_data.fit_input)")
     parser.add_argument("--pipeline-configs", type=parse_configs, default=None,
                         help="preset:width:batch whose image size and batch the pipeline section measures "
                         "(default: --targets)")

@@ -171,3 +171,24 @@ def test_pipeline_ab_against_a_git_revision(tmp_path):
     import kcolor.data
 
     assert Path(kcolor.data.__file__).resolve().parent.parent.parent == repository  # the working tree again
+
+
+def test_the_train_path_of_a_revision_before_fit_input_reads_through_keras_adapter(tmp_path):
+    """An A/B against a kcolor from before `kcolor.training_data.fit_input` measures the train path as `fit` read
+    it then (Keras's `PyDataset` adapter), and the working tree's through `fit_input`."""
+    import subprocess
+
+    from benchmarks.pipeline import KcolorVersion, Reader, revision_root
+
+    repository = Path(__file__).resolve().parent.parent
+    before = "bee6efd"  # the last commit before fit_input
+    if subprocess.run(["git", "cat-file", "-e", before], cwd=repository, capture_output=True).returncode != 0:
+        pytest.skip(f"the checkout does not hold commit {before}")
+    kinds = {}
+    for version in (KcolorVersion("working tree"), KcolorVersion(before, revision_root(before, tmp_path))):
+        reader = Reader(version, "sample", "train", "sample", True, 16, 4, 8, None, 1)
+        reader.read(1)  # (it checks the batch shape)
+        reader.close()
+        kinds[version.label] = reader.kind
+    assert kinds == {"working tree": "TrainingStream, kcolor's tf.data view",
+                     before: "TrainingStream, Keras tf.data adapter"}
