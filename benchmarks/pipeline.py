@@ -285,20 +285,18 @@ class Reader:
         # One Keras epoch of exactly the batches to be read: an iterator destroyed while its generator still
         # reads a TFDS pipeline can deadlock, one that has run out cannot.
         stream = TrainingStream(source, steps_per_epoch=self.total_batches)
-        if keras.backend.backend() == "tensorflow" and not hasattr(training_data, "fit_input"):
-            # an A/B revision from before `fit_input`: `fit` then read the stream through Keras's adapter
-            adapter = get_data_adapter(stream)
-            adapter.on_epoch_begin()
-            self.end_epoch = adapter.on_epoch_end
-            return "TrainingStream, Keras tf.data adapter", iter(adapter.get_tf_dataset())
-        if keras.backend.backend() == "tensorflow":  # what `kcolor train` gives `fit` there
+        tensorflow = keras.backend.backend() == "tensorflow"
+        if tensorflow and hasattr(training_data, "fit_input"):  # what `kcolor train` gives `fit` there
             dataset, (epochs,) = training_data.fit_input(stream)
             epochs.on_epoch_begin(0)
             self.end_epoch = lambda: epochs.on_epoch_end(0)
             return "TrainingStream, kcolor's tf.data view", iter(dataset)
+        # Keras's adapter: on JAX, and on TensorFlow for an A/B revision from before `fit_input`
         adapter = get_data_adapter(stream)
         adapter.on_epoch_begin()
         self.end_epoch = adapter.on_epoch_end
+        if tensorflow:
+            return "TrainingStream, Keras tf.data adapter", iter(adapter.get_tf_dataset())
         return "TrainingStream, Keras NumPy adapter", adapter.get_numpy_iterator()
 
     def read(self, count):

@@ -30,14 +30,14 @@ def _no_graph_optimizer_in_the_test_process():
     """TensorFlow's graph optimizer (Grappler) is off in the test process, as XLA optimises at level 0 (root
     conftest.py): for the tests' tiny networks, optimising each traced function costs more than it saves
     (test_gan, test_training, test_callbacks and test_evaluation_judge took 76 s instead of 87 s on one core of
-    the 2-vCPU Zen 4), and what the tests check is kcolor's code. The training runs in subprocesses and the
-    notebooks keep TensorFlow's default. KCOLOR_TEST_GRAPPLER=1 keeps it on here too."""
+    the 2-vCPU Zen 4), and what the tests check is kcolor's code. The `kcolor` commands and the notebooks keep
+    TensorFlow's default. KCOLOR_TEST_GRAPPLER=1 keeps it on here too."""
     if os.environ.get("KCOLOR_TEST_GRAPPLER") != "1" and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         try:
-            import tensorflow as tf
-        except ImportError:
-            return
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+            exec(NO_GRAPH_OPTIMIZER, {})
+        except ImportError:  # no TensorFlow: nothing to turn off
+            pass
+
 
 # Prepended to code run by `run_python(..., block_tensorflow=True)`: any import of TensorFlow fails, as on
 # a machine where it is not installed.
@@ -331,13 +331,11 @@ class JobQueue:
     def run(self, items, folder_factory):
         """Queues the jobs that `items` need, the longest first, and starts the lanes."""
         self.folder_factory = folder_factory
-        first_user = {}
-        for index, item in enumerate(items):
-            for name, job in self.jobs.items():
+        for item in items:
+            for job in self.jobs.values():
                 if job.is_user(item):
-                    first_user.setdefault(name, index)
                     job.users.append(item)
-        self.pending = self.order(self.jobs[name] for name in first_user)
+        self.pending = self.order(job for job in self.jobs.values() if job.users)
         self.threads = [threading.Thread(target=self._work, name=f"kcolor-test-jobs-{lane}", daemon=True)
                         for lane in range(LANES)]  # fmt: skip
         for thread in self.threads:
