@@ -42,12 +42,12 @@ if (
         os.sched_setaffinity(0, _cpus[: len(_cpus) // 2])
 
 # `KCOLOR_TEST_MAX_ISA=AVX2 python -m pytest` runs the suite as on an x86-64 CPU without AVX-512 and without native
-# bfloat16 (issue 14): oneDNN (TensorFlow's kernels) honours ONEDNN_MAX_CPU_ISA and prints the ISA it uses with
-# ONEDNN_VERBOSE=1; XLA (JAX, and TensorFlow's jit_compile) generates code for no more than --xla_cpu_max_isa;
-# NumPy's dispatch skips its AVX-512 loops; tests/conftest.py makes `kcolor.devices.cpu_has_bfloat16()` False
-# in the test process. Set here, before any of those libraries is imported; every subprocess a test starts
-# (and every notebook kernel) inherits it. One part of an AVX2 CPU this cannot reproduce: the fused kernels XLA
-# hands to YNNPACK choose their ISA from the CPU itself.
+# bfloat16 (the 2-core AVX2 EPYC of the suite's time goal): oneDNN (TensorFlow's kernels) honours ONEDNN_MAX_CPU_ISA
+# and prints the ISA it uses with ONEDNN_VERBOSE=1; XLA (JAX, and TensorFlow's jit_compile) generates code for no more
+# than --xla_cpu_max_isa; NumPy's dispatch skips its AVX-512 loops; tests/conftest.py makes
+# `kcolor.devices.cpu_has_bfloat16()` False in the test process. Set here, before any of those libraries is imported;
+# every subprocess a test starts (and every notebook kernel) inherits it. One part of an AVX2 CPU this cannot
+# reproduce: the fused kernels XLA hands to YNNPACK choose their ISA from the CPU itself.
 if os.environ.get("KCOLOR_TEST_MAX_ISA"):
     _isa = os.environ["KCOLOR_TEST_MAX_ISA"].upper()
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", _isa)

@@ -2,6 +2,11 @@
 
 Errors a user can cause (a bad option, an unreadable photo, a missing model, no internet for a download) end
 with a one-line message and a non-zero exit status, not a traceback.
+
+The parser is built from modules that import neither Keras nor TensorFlow (`kcolor.training_config`,
+`kcolor.models.presets`, `kcolor.distribution`'s `KINDS`), so `kcolor --help`, `kcolor COMMAND --help` and a
+mistyped option answer at once; each command imports what it needs in its run function, after
+`kcolor.quiet.quiet_tensorflow_startup` has imported TensorFlow with its start-up lines filtered.
 """
 
 import argparse
@@ -42,8 +47,8 @@ _non_negative_float = _number_type(float, 0, True, "zero or a positive number")
 
 def _add_train_parser(subparsers):
     from kcolor.distribution import KINDS
-    from kcolor.models import PRESETS
-    from kcolor.training import TrainConfig
+    from kcolor.models.presets import PRESETS
+    from kcolor.training_config import TrainConfig
 
     defaults = TrainConfig()  # one source of the defaults (the training recipe's reasons are in its docstring)
 
@@ -138,7 +143,7 @@ def _train_config(args):
     """The `TrainConfig` of a `kcolor train` command line; with --resume, based on the run's config.json."""
     import dataclasses
 
-    from kcolor.training import TrainConfig, read_run_config
+    from kcolor.training_config import TrainConfig, read_run_config
 
     fields = _config_fields(args, vars(args))
     saved = read_run_config(args.out) if args.resume else None
@@ -438,10 +443,10 @@ def main(argv=None):
     """Entry point of the `kcolor` console command; returns the exit status."""
     from kcolor.quiet import quiet_tensorflow_startup
 
-    quiet_tensorflow_startup()  # TensorFlow's C++ start-up lines stay off stderr; real errors still show
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # (--help and usage errors exit here, before anything heavy loads)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
+        quiet_tensorflow_startup()  # TensorFlow's C++ start-up lines stay off stderr; real errors still show
         return args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

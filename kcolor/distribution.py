@@ -30,8 +30,6 @@ with distribution_scope("auto") as distribution:   # before any model is built
 
 import contextlib
 
-import keras
-
 KINDS = ("none", "auto", "mirrored", "multi-worker", "data-parallel")
 TENSORFLOW_KINDS = ("mirrored", "multi-worker")
 JAX_KINDS = ("data-parallel",)
@@ -39,6 +37,8 @@ JAX_KINDS = ("data-parallel",)
 
 def _is_keras_distribution(distribution):
     """True for a `keras.distribution` object (JAX), False for a `tf.distribute` strategy."""
+    import keras  # (imported where used: `KINDS` is read by `kcolor train --help`, which loads no Keras)
+
     return isinstance(distribution, (keras.distribution.DataParallel, keras.distribution.ModelParallel))
 
 
@@ -52,6 +52,8 @@ def _local_devices(backend):
             if devices:
                 return devices
         return []
+    import keras
+
     return keras.distribution.list_devices()
 
 
@@ -61,6 +63,8 @@ def resolve_kind(kind, backend=None):
     Raises:
         ValueError: for an unknown kind, or one the active Keras backend cannot run.
     """
+    import keras
+
     kind = "none" if kind is None else str(kind).lower().replace("_", "-")
     backend = backend or keras.backend.backend()
     if kind not in KINDS:
@@ -90,6 +94,8 @@ def create_distribution(kind, devices=None):
         devices: Device names to use (default: every local accelerator, else every logical CPU; ignored by
             `multi-worker`, whose devices come from the cluster).
     """
+    import keras
+
     kind = resolve_kind(kind)
     backend = keras.backend.backend()
     if kind == "none":
@@ -160,6 +166,8 @@ def distribution_scope(kind="none", devices=None):
     Yields:
         The strategy / distribution, or None for `none`.
     """
+    import keras
+
     distribution = create_distribution(kind, devices)
     if distribution is None:
         yield None

@@ -7,18 +7,19 @@ find cuda drivers on your machine", "failed call to cuInit" on a machine without
 notice ("To enable the following instructions: ..."), and on Colab's GPUs the "Unable to register cuDNN
 factory" kind. A user sees them before every `kcolor` command and cannot tell them from real problems.
 
-`quiet_tensorflow_startup()` (the first thing `kcolor.cli.main` does) sets `TF_CPP_MIN_LOG_LEVEL=2` when it is
-unset, so TensorFlow's later C++ INFO and WARNING lines are dropped and its errors kept, and arranges that the
-*first* `import tensorflow`, wherever it happens, runs with file descriptor 2 redirected to a temporary file
-(`filtered_stderr`); TensorFlow's devices are listed inside the same window, which is when "failed call to
-cuInit" is printed. Afterwards every captured line that is not one of the known start-up lines
-(`is_benign`) is written back to stderr: a missing library, a broken installation or a Python warning during
-the import still shows. Nothing happens when TensorFlow is already imported or not installed.
+`kcolor.cli.main` calls `quiet_tensorflow_startup()` once the command line is parsed, before the command runs.
+It sets `TF_CPP_MIN_LOG_LEVEL=2` when it is unset, so TensorFlow's later C++ INFO and WARNING lines are dropped
+and its errors kept, then imports TensorFlow and lists its devices (which is when "failed call to cuInit" is
+printed) with file descriptor 2 redirected to a temporary file (`filtered_stderr`). Afterwards every captured
+line that is not one of the known start-up lines (`is_benign`) is written back to stderr: a missing library, a
+broken installation or a Python warning during the import still shows. It does nothing when TensorFlow is
+already imported, is not installed, or is not the Keras backend, and nothing at all with `KCOLOR_QUIET=0` in
+the environment (then TensorFlow prints what it prints; for debugging an installation).
 """
 
 import contextlib
-import importlib.abc
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -105,67 +106,50 @@ def filtered_stderr(keep=lambda line: not is_benign(line)):
                 os.write(2, kept.encode("utf-8", errors="replace"))
 
 
-class _QuietLoader(importlib.abc.Loader):
-    """Runs the real loader of `tensorflow` inside `filtered_stderr`, then lists the devices there too."""
+def keras_backend_name():
+    """The Keras backend this process will use, read as Keras reads it, without importing Keras.
 
-    def __init__(self, loader, finder):
-        self._loader, self._finder = loader, finder
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        self._finder.remove()
-        module.__loader__ = module.__spec__.loader = self._loader  # the module keeps its own loader
-        with filtered_stderr():
-            self._loader.exec_module(module)
-            with contextlib.suppress(Exception):  # a missing device API is not this module's business
-                module.config.list_physical_devices()  # initialises the platforms: cuInit's complaint
-
-    def __getattr__(self, name):  # anything else (resource readers, get_code, ...) is the real loader's
-        return getattr(self._loader, name)
-
-
-class _FirstTensorFlowImport(importlib.abc.MetaPathFinder):
-    """A meta path finder that wraps the loader of the first `import tensorflow` in `_QuietLoader`."""
-
-    def __init__(self):
-        self._searching = False
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow" or self._searching:
-            return None
-        self._searching = True
-        try:
-            spec = importlib.util.find_spec(name)  # the real spec, from the finders after this one
-        finally:
-            self._searching = False
-        if spec is None or spec.loader is None:
-            return None
-        spec.loader = _QuietLoader(spec.loader, self)
-        return spec
-
-    def remove(self):
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(self)
+    `KERAS_BACKEND`, else the `"backend"` of `keras.json` in `KERAS_HOME` (default `~/.keras`), else
+    `"tensorflow"`, Keras's default.
+    """
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(keras_home, "keras.json")) as file:
+            return str(json.load(file).get("backend") or "tensorflow")
+    except (OSError, ValueError, AttributeError):  # no file, unreadable, not a JSON object
+        return "tensorflow"
 
 
 def quiet_tensorflow_startup():
-    """Keep TensorFlow's start-up lines from stderr, for the first `import tensorflow` of this process.
+    """Import TensorFlow now, keeping its start-up lines from stderr (see the module docstring).
 
-    Sets `TF_CPP_MIN_LOG_LEVEL=2` when it is unset (C++ errors still show) and installs a one-shot import hook;
-    does nothing more when TensorFlow is already imported or is not installed. Safe to call more than once.
+    Sets `TF_CPP_MIN_LOG_LEVEL=2` when it is unset (C++ errors still show), then imports TensorFlow and lists
+    its devices inside `filtered_stderr`. Does nothing with `KCOLOR_QUIET=0`, and imports nothing when
+    TensorFlow is already imported, is not installed, or the Keras backend is not TensorFlow. Safe to call
+    more than once.
 
     Returns:
-        True when the hook is installed (TensorFlow will be imported quietly), else False.
+        True when this call imported TensorFlow, else False.
+
+    Example:
+        >>> from kcolor.quiet import quiet_tensorflow_startup
+        >>> imported = quiet_tensorflow_startup()  # before anything imports Keras
     """
+    if os.environ.get("KCOLOR_QUIET", "1").strip() == "0":
+        return False
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules or any(isinstance(finder, _FirstTensorFlowImport) for finder in sys.meta_path):
+    if "tensorflow" in sys.modules or keras_backend_name() != "tensorflow":
         return False
     try:
         if importlib.util.find_spec("tensorflow") is None:
             return False
     except (ImportError, ValueError):  # blocked or broken: the import will say so when it happens
         return False
-    sys.meta_path.insert(0, _FirstTensorFlowImport())
+    with filtered_stderr():
+        import tensorflow
+
+        with contextlib.suppress(Exception):  # a missing device API is not this module's business
+            tensorflow.config.list_physical_devices()  # initialises the platforms: cuInit's complaint
     return True

@@ -122,15 +122,15 @@ JUDGE_FILE = "judge.keras"
 def judge_settings(smoke=None, course_dir=COURSE_DIR, *, mode=None):
     """The dataset spec and `train_judge` options of the course's judge.
 
-    Full mode: CIFAR-10's training split at 32 px, the course's data, 12 epochs; cpu mode: the same for 4
-    epochs. Smoke mode: 32-px tiles of the offline sample photos, one class folder per photo (written once under
+    Full mode: CIFAR-10's training split at 32 px, the course's data, 12 epochs; cpu mode: its first 10,000
+    training images for 3 epochs. Smoke mode: 32-px tiles of the offline sample photos, one class folder per photo (written once under
     `course_dir`), trained for a few epochs. `smoke` and `mode` as in `course_config`.
     """
     mode = resolve_mode(mode, smoke)
     if mode == "full":
         return "cifar10", dict(image_size=32, epochs=12, width=16)
     if mode == "cpu":
-        return "cifar10", dict(image_size=32, epochs=4, width=16)
+        return "cifar10", dict(split="train[:10000]", image_size=32, epochs=3, width=16)
     folder = Path(course_dir) / "judge_photos"
     if not folder.is_dir():
         _write_sample_tiles(folder, tile=32)

@@ -233,7 +233,7 @@ os.replace = _replace_or_die
 """
 
 
-# Issue 8's regression check of the training recipe (test_training.py, where its margins are measured): kcolor's
+# The regression check of the training recipe (test_training.py, where its margins are measured): kcolor's
 # defaults scaled down to a short CPU run, 6 epochs (4 of L1 warm-up, 2 of the GAN game) of a 1/4-width model on
 # 32 px crops of the offline sample photos, batch 32.
 RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epochs=6, verbose=0, checkpoint_every=0)

@@ -4,10 +4,15 @@ the error handling is under test. One tiny run (`tiny_run`, conftest.py) is trai
 
 import csv
 import json
+import re
 import shutil
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
+from conftest import AS_A_USER, finish, process_env, start_kcolor
 from PIL import Image
 
 from kcolor import cli
@@ -30,6 +35,49 @@ def test_every_command_has_help(command, expected, capsys):
     for option in expected:
         assert option in text
 
+
+
+HELP_COMMANDS = ([], ["train"], ["colorize"], ["evaluate"], ["judge"], ["judge", "train"])
+
+
+def test_help_loads_no_framework():
+    """`python -m kcolor [COMMAND] --help` prints without importing TensorFlow, Keras or JAX (they take seconds)."""
+    code = textwrap.dedent(f"""
+        import contextlib, io, runpy, sys
+        for command in {HELP_COMMANDS!r}:
+            sys.argv = ["kcolor", *command, "--help"]  # as `python -m kcolor ... --help`
+            with contextlib.redirect_stdout(io.StringIO()) as text:
+                try:
+                    runpy.run_module("kcolor", run_name="__main__", alter_sys=True)
+                except SystemExit as exit_status:
+                    print(command, exit_status.code, "usage: kcolor" in text.getvalue(), file=sys.stderr)
+        print(sorted(name for name in ("tensorflow", "keras", "jax") if name in sys.modules))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=process_env(),
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"{command} 0 True" for command in HELP_COMMANDS]
+    assert result.stdout.strip() == "[]"
+
+
+ERROR_LINE = re.compile(r"^[EF]\d{4} ", re.MULTILINE)  # TensorFlow's C++ ERROR and FATAL lines
+
+
+def test_a_healthy_train_prints_no_error_lines_and_a_failing_one_says_why(tmp_path):
+    """`kcolor train` as a user runs it (`TF_CPP_MIN_LOG_LEVEL` unset) with oneDNN on, as TensorFlow has it on the
+    CPUs with AVX512_VNNI / AVX512_BF16 / AVX_VNNI / AMX: there Grappler's remapper failed on every training step
+    (`kcolor.training._tensorflow_training_settings`) and printed an `E0000 ... remapper failed` line."""
+    env = {**AS_A_USER, "TF_ENABLE_ONEDNN_OPTS": "1"}
+    healthy = start_kcolor("train", "--dataset", "sample", "--width-multiplier", "0.0625", "--image-size", "16",
+                           "--batch-size", "8", "--epochs", "1", "--steps-per-epoch", "2", "--verbose", "2",
+                           "--out", tmp_path / "run", env=env)
+    failing = start_kcolor("train", "--dataset", "folder:/nonexistent", "--out", tmp_path / "failed", env=env)
+    healthy, failing = finish(healthy), finish(failing)
+    assert healthy.returncode == 0, healthy.stderr
+    assert not ERROR_LINE.search(healthy.stderr), healthy.stderr
+    assert (tmp_path / "run" / "generator.keras").is_file()
+    assert failing.returncode == 2 and not ERROR_LINE.search(failing.stderr), failing.stderr
+    assert failing.stderr.strip() == "kcolor train: error: folder:/nonexistent: no such folder"
 
 def test_train_writes_a_complete_run_folder(tiny_run):
     run_dir, result = tiny_run

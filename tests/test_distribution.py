@@ -16,7 +16,8 @@ from conftest import BLOCK_TENSORFLOW, JOBS, NO_GRAPH_OPTIMIZER, finish, start_p
 
 from kcolor.distribution import KINDS, check_global_batch_size, resolve_kind
 
-# Relative tolerances, from what float32 arithmetic guarantees rather than from one machine's results (issue 14).
+# Relative tolerances, from what float32 arithmetic guarantees rather than from one machine's results (they
+# must hold on AVX-512 and AVX2-only CPUs alike).
 #
 # The first step's logs (D's loss on the initial weights; G's losses after D's first update, from G's initial
 # weights) differ between one and two devices only in the order of float32 sums: each device sums its half of

@@ -181,3 +181,23 @@ def test_gray_reference_keeps_lightness_and_drops_color():
     images, _ = red_and_blue_photos(count=2)
     gray = gray_reference(images)
     assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 1
+
+
+def test_train_judge_trains_on_a_tfds_slice(tmp_path, monkeypatch):
+    """`split` takes a TFDS slice: the course's cpu mode trains its judge on CIFAR-10's first 10,000 photos."""
+    import tensorflow_datasets as tfds
+
+    import kcolor.data
+
+    splits, load_dataset = [], kcolor.data.load_dataset
+
+    def recording_load_dataset(spec, split, *args, **kwargs):
+        splits.append(split)
+        return load_dataset(spec, split, *args, **kwargs)
+
+    monkeypatch.setattr(kcolor.data, "load_dataset", recording_load_dataset)
+    with tfds.testing.mock_data(num_examples=40):
+        _, info = train_judge("cifar10", tmp_path / "judge.keras", split="train[:16]", image_size=32, epochs=1,
+                              batch_size=8, width=4, verbose=0)
+    # TFDS reads the slice (its mock data ignores slices, so the test checks what reaches TFDS).
+    assert info["split"] == "train[:16]" and splits == ["train[:16]"]

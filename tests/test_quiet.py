@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from kcolor.quiet import filtered_stderr, is_benign, nvidia_gpu_present
+from kcolor.quiet import filtered_stderr, is_benign, keras_backend_name, nvidia_gpu_present
 
 STARTUP_LINES = [
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -72,31 +72,68 @@ class config:
 '''
 
 
-def test_the_first_import_of_tensorflow_is_quiet(tmp_path):
-    """A stand-in `tensorflow` package writes start-up lines and a real error to fd 2 while it is imported."""
-    (tmp_path / "tensorflow").mkdir()
-    (tmp_path / "tensorflow" / "__init__.py").write_text(FAKE_TENSORFLOW.format(
-        startup="\n".join(STARTUP_LINES) + "\n", real=REAL_LINES[0] + "\n", cuinit=CUINIT + "\n"))
-    code = textwrap.dedent("""
+def run_with_fake_tensorflow(tmp_path, code, **env_changes):
+    """Runs `code` in a fresh Python where `import tensorflow` finds a stand-in package that writes start-up lines
+    and a real error to fd 2 while it is imported; `TF_CPP_MIN_LOG_LEVEL` and `KCOLOR_QUIET` unset, Keras's backend
+    TensorFlow, unless `env_changes` say otherwise (a value of None removes the variable)."""
+    if not (tmp_path / "tensorflow").is_dir():
+        (tmp_path / "tensorflow").mkdir()
+        (tmp_path / "tensorflow" / "__init__.py").write_text(FAKE_TENSORFLOW.format(
+            startup="\n".join(STARTUP_LINES) + "\n", real=REAL_LINES[0] + "\n", cuinit=CUINIT + "\n"))
+    env = {key: value for key, value in os.environ.items() if key not in ("TF_CPP_MIN_LOG_LEVEL", "KCOLOR_QUIET")}
+    env.update(KERAS_BACKEND="tensorflow", PYTHONPATH=os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")]))
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_tensorflow_is_imported_quietly_once(tmp_path):
+    code = """
         import os, sys
-        from kcolor.quiet import quiet_tensorflow_startup, _QuietLoader
-        assert quiet_tensorflow_startup() and not quiet_tensorflow_startup()  # installed once
+        from kcolor.quiet import quiet_tensorflow_startup
+        assert "tensorflow" not in sys.modules
+        assert quiet_tensorflow_startup() and not quiet_tensorflow_startup()  # imports it, once
         print(os.environ["TF_CPP_MIN_LOG_LEVEL"])
-        import tensorflow
-        assert not isinstance(tensorflow.__loader__, _QuietLoader)
-        assert not any(type(finder).__name__ == "_FirstTensorFlowImport" for finder in sys.meta_path)
-        print("imported", tensorflow.__file__)
-    """)
-    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        print("imported", sys.modules["tensorflow"].__file__)
+    """
+    result = run_with_fake_tensorflow(tmp_path, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "2" and str(tmp_path) in result.stdout
     expected = [REAL_LINES[0], "a Python warning while importing"] + ([CUINIT] if nvidia_gpu_present() else [])
     assert result.stderr.splitlines() == expected
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = run_with_fake_tensorflow(tmp_path, code, TF_CPP_MIN_LOG_LEVEL="3")
     assert result.stdout.splitlines()[0] == "3"  # a user's own setting is kept
+
+
+def test_kcolor_quiet_0_and_other_backends_leave_tensorflow_alone(tmp_path):
+    code = """
+        import os, sys
+        from kcolor.quiet import quiet_tensorflow_startup
+        assert quiet_tensorflow_startup() is False and "tensorflow" not in sys.modules
+        print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+        import tensorflow
+        tensorflow.config.list_physical_devices()
+    """
+    result = run_with_fake_tensorflow(tmp_path, code, KCOLOR_QUIET="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"  # nothing set: TensorFlow prints what it prints
+    assert result.stderr.splitlines() == [*STARTUP_LINES, REAL_LINES[0], "a Python warning while importing", CUINIT]
+    result = run_with_fake_tensorflow(tmp_path, code, KERAS_BACKEND="jax")
+    assert result.returncode == 0, result.stderr  # no TensorFlow import for JAX (it may never need it)
+
+
+def test_the_keras_backend_is_read_as_keras_reads_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert keras_backend_name() == "tensorflow"  # no keras.json: Keras's default
+    (tmp_path / "keras.json").write_text('{"backend": "jax", "floatx": "float32"}')
+    assert keras_backend_name() == "jax"
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert keras_backend_name() == "torch"
 
 
 def test_kcolor_prints_no_tensorflow_startup_lines(cli_runs):
@@ -115,7 +152,7 @@ def test_kcolor_prints_no_tensorflow_startup_lines(cli_runs):
 
 
 def test_nothing_happens_without_tensorflow():
-    """Where TensorFlow cannot be imported (JAX users), the start-up neither fails nor installs anything."""
+    """Where TensorFlow cannot be imported (JAX users), the start-up neither fails nor imports anything."""
     code = textwrap.dedent("""
         import sys
         class NoTensorFlow:
@@ -124,9 +161,9 @@ def test_nothing_happens_without_tensorflow():
                     raise ImportError("blocked")
         sys.meta_path.insert(0, NoTensorFlow())
         from kcolor.quiet import quiet_tensorflow_startup
-        assert quiet_tensorflow_startup() is False
-        assert not any(type(finder).__name__ == "_FirstTensorFlowImport" for finder in sys.meta_path)
+        assert quiet_tensorflow_startup() is False and "tensorflow" not in sys.modules
         print("ok")
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, KERAS_BACKEND="tensorflow"))
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

@@ -1,4 +1,4 @@
-"""Issue 7 (reliability): a run killed with SIGKILL mid-epoch, during a checkpoint save, resumes to bit-identical
+"""Reliability: a run killed with SIGKILL mid-epoch, during a checkpoint save, resumes to bit-identical
 weights; hostile photos are colorized or rejected one by one without partial outputs or changed inputs; an
 unwritable output folder or a full disk gives one clear line; `folder:` datasets skip what they cannot use."""
 

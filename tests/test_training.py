@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import RECIPE_CHECK
+from tensorflow.python.framework import config as tf_config  # (tf.config has no query and no disable)
 
 from kcolor import cli
 from kcolor.callbacks import TrainingCheckpoint
@@ -335,7 +336,7 @@ def test_the_default_warmup_is_two_thirds_of_the_run_and_kept_on_resume(tmp_path
     assert TrainConfig(out=str(run_dir), epochs=30).resolved().l1_warmup_epochs == 20
 
 
-# Issue 8's regression check of the training recipe, without a GPU: the defaults, scaled down to a short CPU run
+# The regression check of the training recipe, without a GPU: the defaults, scaled down to a short CPU run
 # (conftest.RECIPE_CHECK: width 0.25, 32 px, batch 32, 6 epochs: 4 of L1 warm-up, 2 of GAN), trained on the offline
 # sample photos and scored on the sample's validation crops, which come from regions of the photos never used for
 # training. It trains in the background from the start of the session (conftest.py); the test collects it.
@@ -344,9 +345,9 @@ def test_the_default_warmup_is_two_thirds_of_the_run_and_kept_on_resume(tmp_path
 # A broken recipe (lambda 1, no warm-up), seeds 0-2: -2.61 to -0.91 dB, SSIM 0.24-0.25 below gray. So SSIM is what
 # separates the two here; the PSNR margin only catches gross failures (colors far worse than none at all).
 # The margins hold for every seed, so they hold on any CPU: another CPU rounds differently, and the GAN phase
-# amplifies that into another path, as another seed would (issue 14). Half the steps (24 per epoch) would save a
-# third of the time but not the margin: seed 2 then ended 0.202 below gray's SSIM (seeds 0-6: 0.110-0.202; the
-# broken recipe 0.276-0.336).
+# amplifies that into another path, as another seed would (e.g. the 2-core AVX2 EPYC). Half the steps (24 per epoch)
+# would save a third of the time but not the margin: seed 2 then ended 0.202 below gray's SSIM (seeds 0-6:
+# 0.110-0.202; the broken recipe 0.276-0.336).
 PSNR_MARGIN_DB = 2.0
 SSIM_MARGIN = 0.2
 
@@ -378,3 +379,31 @@ def test_an_unreadable_config_json_is_one_clear_error_on_resume(tmp_path):
         cli._train_config(args)
     with pytest.raises(ValueError, match="cannot read .*config.json to resume the run"):
         train(TrainConfig(**TINY, out=str(run_dir), epochs=2, resume=True))
+
+
+class TensorFlowSettingsProbe(keras.callbacks.Callback):
+    """Notes op determinism and Grappler's remapper option while `fit` trains."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen = (tf_config.is_op_determinism_enabled(),
+                     tf.config.optimizer.get_experimental_options().get("remapping"))
+
+
+def test_determinism_and_the_remapper_setting_last_only_as_long_as_the_run(tmp_path):
+    """`deterministic=True` switches op determinism on for the run only; the remapper is off during any run
+    (`kcolor.training._tensorflow_training_settings`); both are as before once `train` returns or raises."""
+    remapping = tf.config.optimizer.get_experimental_options().get("remapping", True)
+    probe = TensorFlowSettingsProbe()
+    train(TrainConfig(**TINY, out=str(tmp_path / "run"), epochs=1, steps_per_epoch=1, sample_count=2,
+                      deterministic=True), callbacks=[probe])
+    assert probe.seen == (True, False)
+    assert not tf_config.is_op_determinism_enabled()
+    assert tf.config.optimizer.get_experimental_options().get("remapping", True) == remapping
+    tf.config.experimental.enable_op_determinism()  # a user's own setting stays, also after a failed run
+    try:
+        with pytest.raises(ValueError, match="already holds a training run"):
+            train(TrainConfig(**TINY, out=str(tmp_path / "run"), epochs=1, steps_per_epoch=1))
+        assert tf_config.is_op_determinism_enabled()
+        assert tf.config.optimizer.get_experimental_options().get("remapping", True) == remapping
+    finally:
+        tf_config.disable_op_determinism()

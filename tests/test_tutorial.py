@@ -63,7 +63,9 @@ def test_the_mode_comes_from_mode_then_smoke_then_the_environment(monkeypatch):
 
 def test_the_judge_per_mode(tmp_path):
     assert judge_settings(course_dir=tmp_path, mode="full") == ("cifar10", dict(image_size=32, epochs=12, width=16))
-    assert judge_settings(course_dir=tmp_path, mode="cpu") == ("cifar10", dict(image_size=32, epochs=4, width=16))
+    assert judge_settings(course_dir=tmp_path, mode="cpu") == (
+        "cifar10", dict(split="train[:10000]", image_size=32, epochs=3, width=16)
+    )
     assert judge_settings(course_dir=tmp_path, mode="smoke")[0] == f"folder:{tmp_path / 'judge_photos'}"
 
 

@@ -241,6 +241,7 @@ def train_judge(
     dataset: str,
     out: str | Path,
     *,
+    split: str = "train",
     image_size: int = 128,
     epochs: int = 12,
     batch_size: int = 32,
@@ -256,6 +257,7 @@ def train_judge(
         dataset: A labelled dataset spec (`folder:PATH` with class folders, `cifar10`, `imagenette/320px-v2`,
             an `npz:` file with labels).
         out: The `.keras` file to write; `out` with `.json` beside it records the class names and accuracies.
+        split: The split it trains on: `"train"`, or for TFDS datasets a slice such as `"train[:10000]"`.
         image_size: Side of the photos it trains on (the size of the colorizations it will judge); the network
             sees them at `min(image_size, JUDGE_IMAGE_SIZE)`.
         epochs: Passes over the training split; the learning rate follows a cosine decay to 0.
@@ -281,7 +283,7 @@ def train_judge(
     if out.suffix != ".keras":
         raise ValueError(f"the judge is saved as a .keras file; got {out}.")
     keras.utils.set_random_seed(seed)
-    train = load_dataset(dataset, "train", image_size, batch_size, seed=seed, with_labels=True, data_dir=data_dir)
+    train = load_dataset(dataset, split, image_size, batch_size, seed=seed, with_labels=True, data_dir=data_dir)
     validation_images, validation_labels = load_arrays(dataset, "validation", image_size, data_dir=data_dir)
     if validation_labels is None or (validation_labels < 0).any():
         raise ValueError(f"{dataset} has no class labels: a judge needs a labelled dataset (e.g. class folders).")
@@ -299,6 +301,7 @@ def train_judge(
     judge = SemanticJudge(classifier)
     info = {
         "dataset": str(dataset),
+        "split": split,
         "class_names": names,
         "image_size": image_size,
         "epochs": epochs,

@@ -1,8 +1,20 @@
-"""Generator, discriminator and architecture presets."""
+"""Generator, discriminator and architecture presets.
 
-from kcolor.models.discriminator import build_discriminator
-from kcolor.models.generator import build_generator, generator_size_multiple
-from kcolor.models.presets import PRESETS, Preset, check_image_size, get_preset
+The names below are imported on first use, so `kcolor.models.presets` (what `kcolor train --help` reads) loads
+without Keras.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "build_discriminator": "kcolor.models.discriminator",
+    "build_generator": "kcolor.models.generator",
+    "generator_size_multiple": "kcolor.models.generator",
+    "PRESETS": "kcolor.models.presets",
+    "Preset": "kcolor.models.presets",
+    "check_image_size": "kcolor.models.presets",
+    "get_preset": "kcolor.models.presets",
+}
 
 __all__ = [
     "PRESETS",
@@ -13,3 +25,9 @@ __all__ = [
     "generator_size_multiple",
     "get_preset",
 ]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'kcolor.models' has no attribute {name!r}")
