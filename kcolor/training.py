@@ -319,7 +319,9 @@ def _train_in(run_dir, config, extra_callbacks=()):
     )
     load = dict(image_size=config.image_size, data_dir=config.data_dir)
     val_spec = config.val_dataset or config.dataset
-    validation_data = load_dataset(val_spec, "validation", batch_size=config.batch_size, seed=config.seed, **load)
+    validation_data = load_dataset(
+        val_spec, "validation", batch_size=config.batch_size, seed=config.seed, limit=config.validation_images, **load
+    )
     sample_images, _ = load_arrays(val_spec, "validation", limit=config.sample_count, seed=config.seed, **load)
 
     if config.deterministic:

@@ -81,6 +81,8 @@ class TrainConfig:
         resume: Continue from the run folder's checkpoint (start afresh when it has none).
         data_dir: TFDS data folder.
         sample_count: Validation images shown in the per-epoch sample grids.
+        validation_images: Validation images scored at the end of every epoch (`val_l1`, `val_psnr`); default:
+            the whole validation split (CIFAR-10: 10,000, a noticeable share of a short run on a CPU).
         verbose: Keras `fit` verbosity (1: progress bar).
         checkpoint_every: Also checkpoint every this many steps within an epoch (0: at epoch ends only).
         deterministic: Use deterministic ops (TensorFlow), so that the same run gives the same weights.
@@ -112,6 +114,7 @@ class TrainConfig:
     resume: bool = False
     data_dir: str = None
     sample_count: int = 8
+    validation_images: int = None
     verbose: int = 1
     checkpoint_every: int = 1000
     deterministic: bool = False

@@ -407,3 +407,22 @@ def test_determinism_and_the_remapper_setting_last_only_as_long_as_the_run(tmp_p
         assert tf.config.optimizer.get_experimental_options().get("remapping", True) == remapping
     finally:
         tf_config.disable_op_determinism()
+
+
+def test_validation_images_limits_what_every_epoch_scores(tmp_path, monkeypatch):
+    """`validation_images` reaches the validation loader as its limit (the course's cpu mode scores 1,000)."""
+    import kcolor.data
+
+    class Loaded(Exception):
+        pass
+
+    calls = []
+
+    def recording_load_dataset(spec, split, **options):
+        calls.append((split, options.get("limit")))
+        raise Loaded  # nothing after the loader matters here
+
+    monkeypatch.setattr(kcolor.data, "load_dataset", recording_load_dataset)  # train imports it when it runs
+    with pytest.raises(Loaded):
+        train(TrainConfig(**TINY, out=str(tmp_path / "run"), validation_images=3))
+    assert calls == [("validation", 3)]
