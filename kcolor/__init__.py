@@ -3,7 +3,8 @@
 The package follows the data flow of the course: `kcolor.data` (uint8 RGB batches) -> `kcolor.color` (RGB <->
 L*a*b* in `keras.ops`, on the device) -> `kcolor.models` (U-Net generator, PatchGAN discriminator, presets) ->
 `kcolor.gan` (`ColorizationGAN`, a `keras.Model` whose `train_step` runs under `fit`) -> `kcolor.evaluation`
-(metrics, figures, reports) -> `kcolor.cli` (`kcolor train | colorize | evaluate`).
+(metrics, figures, reports) -> `kcolor.cli` (`kcolor train | colorize | evaluate`). docs/ARCHITECTURE.md maps
+this flow and says which files to read first.
 
 The names below are imported lazily, on first use, so `import kcolor` (and `kcolor.data`, `kcolor.evaluation`)
 stays light and never imports Keras or TensorFlow by itself; with `KERAS_BACKEND=jax` kcolor works where
