@@ -40,8 +40,9 @@ images, the GAN from the first step with the paper's lambda, 1,000 validation im
 cpu mode"): in 600 steps the GAN is about twice as colorful as the U-Net at gray's PSNR; an L1 warm-up or a larger
 lambda left too few GAN steps to show a difference."""
 
-CPU_MODE_MINUTES = 8
-"""Minutes one cpu-mode CIFAR-10 run takes on a 2-core CPU (2-core AMD EPYC, AVX2, no AVX-512)."""
+CPU_MODE_MINUTES = {"gan": 7, "l1": 5}
+"""Minutes each cpu-mode CIFAR-10 run takes on a 2-core CPU, rounded up: 410 s and 262 s measured on a 2-core AMD
+EPYC with AVX2 (no AVX-512) while other work shared the cores (docs/RESULTS.md, "The course's cpu mode")."""
 
 T4_ESTIMATES = {"gan": "8-13 min", "l1": "7-11 min", "photo-gan": "18-30 min", "photo-l1": "16-26 min"}
 """Full-mode training time of each run on a Colab T4, estimated from FLOPs (docs/PERFORMANCE.md, "Colab T4
@@ -73,7 +74,7 @@ def training_time(kind, mode, gpu=True):
     if mode == "smoke":
         return "under a minute"
     if mode == "cpu" and not kind.startswith("photo"):
-        return f"about {CPU_MODE_MINUTES} min on a 2-core CPU"
+        return f"about {CPU_MODE_MINUTES[kind]} min on a 2-core CPU"
     if not gpu:
         hours = CPU_FULL_RUN_TFLOP[kind] * 1e12 / (CPU_GFLOPS * 1e9) / 3600
         return f"an estimated {hours:.0f} hours or more on a 2-core CPU"
