@@ -16,7 +16,7 @@ from conftest import (
 )
 
 from kcolor.gan import ColorizationGAN, GANOptimizer, discriminator_loss, generator_loss
-from kcolor.gan.losses import psnr
+from kcolor.gan.losses import batch_psnr
 from kcolor.models import build_discriminator, build_generator
 
 WIDTH = 0.125
@@ -299,12 +299,12 @@ def test_label_smoothing_is_one_sided():
     assert smoothed == pytest.approx(0.1 * 10 + math.log1p(math.exp(-10)) * 2, rel=1e-3)
 
 
-def test_psnr():
+def test_batch_psnr():
     image = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype(np.float32)
-    assert float(psnr(image, image)) == pytest.approx(100.0)
+    assert float(batch_psnr(image, image)) == pytest.approx(100.0)
     noisy = np.clip(image + 0.1, 0, 1)
     mse = ((noisy - image) ** 2).reshape(2, -1).mean(axis=1)
-    assert float(psnr(image, noisy)) == pytest.approx(np.mean(-10 * np.log10(mse)), rel=1e-4)
+    assert float(batch_psnr(image, noisy)) == pytest.approx(np.mean(-10 * np.log10(mse)), rel=1e-4)
 
 
 def test_jit_compile_auto_follows_the_hardware():

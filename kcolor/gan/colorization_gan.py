@@ -263,11 +263,11 @@ class ColorizationGAN(keras.Model):
     @staticmethod
     def test_values(images, predicted_ab, lightness, true_ab):
         """`test_step`'s metrics: L1 on normalised ab, and PSNR (dB) of the colorized RGB image."""
-        from kcolor.gan.losses import l1_loss, psnr
+        from kcolor.gan.losses import batch_psnr, l1_loss
 
         predicted_rgb = model_outputs_to_rgb(lightness, predicted_ab)
         true_rgb = ops.cast(images, "float32") / 255.0
-        return {"l1": l1_loss(true_ab, predicted_ab), "psnr": psnr(true_rgb, predicted_rgb)}
+        return {"l1": l1_loss(true_ab, predicted_ab), "psnr": batch_psnr(true_rgb, predicted_rgb)}
 
     # ----------------------------------------------------------------------------------------------------
     # Keras entry points.

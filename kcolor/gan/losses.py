@@ -67,8 +67,12 @@ def discriminator_accuracy(real_logits, fake_logits):
     return real_accuracy, fake_accuracy
 
 
-def psnr(true_rgb, predicted_rgb, max_db=100.0):
-    """Mean over the batch of each image's PSNR in dB, for RGB in [0, 1]; identical images give `max_db`."""
+def batch_psnr(true_rgb, predicted_rgb, max_db=100.0):
+    """Mean over the batch of each image's PSNR in dB, for RGB in [0, 1]; identical images give `max_db`.
+
+    The `val_psnr` of training, in `keras.ops` on the device; `kcolor.evaluation.psnr` is the host-side metric
+    of the reports.
+    """
     squared_error = ops.square(ops.cast(true_rgb, "float32") - ops.cast(predicted_rgb, "float32"))
     mse = ops.mean(ops.reshape(squared_error, (ops.shape(squared_error)[0], -1)), axis=-1)
     floor = 10.0 ** (-max_db / 10.0)
