@@ -137,7 +137,9 @@ def _tensorflow_training_settings():
         yield
         return
     import tensorflow as tf
-    from tensorflow.python.framework import config as tf_config  # (tf.config has no query and no disable)
+    # Private module: tf.config has no public query or switch-off for op determinism. Checked against
+    # TensorFlow 2.20 and 2.21 (is_op_determinism_enabled, disable_op_determinism).
+    from tensorflow.python.framework import config as tf_config
 
     determinism_was_on = tf_config.is_op_determinism_enabled()
     remapping = tf.config.optimizer.get_experimental_options().get("remapping", True)  # absent: on
