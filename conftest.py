@@ -5,7 +5,6 @@ or a download. Set `KCOLOR_SMOKE=0` to execute the notebooks in full mode.
 """
 
 import os
-import sys
 
 import pytest
 
@@ -25,22 +24,6 @@ if not os.environ.get("KCOLOR_TEST_XLA_DEFAULT") and "--xla_backend_optimization
 ):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
 
-# The test session runs on the lower half of the CPUs it may use, the background jobs of tests/conftest.py (the
-# longest subprocess work) on the upper half. Sharing every CPU, the two slowed each other down more than they
-# gained: TensorFlow splits an op across its threads, and an op waits for its slowest part, which waits for a core
-# a job is using (one test took 48 s instead of 8). Set here, before TensorFlow is imported: it sizes its thread
-# pools by the CPUs it may use. Subprocesses that tests start inherit it; the jobs are given the upper half.
-# KCOLOR_TEST_SPLIT_CPUS=0 keeps every CPU for both.
-if (
-    hasattr(os, "sched_setaffinity")
-    and os.environ.get("KCOLOR_TEST_SPLIT_CPUS", "1") != "0"
-    and "KCOLOR_TEST_CPUS" not in os.environ
-):
-    _cpus = sorted(os.sched_getaffinity(0))
-    os.environ["KCOLOR_TEST_CPUS"] = ",".join(map(str, _cpus))  # all of them, for tests/conftest.py
-    if len(_cpus) >= 2:
-        os.sched_setaffinity(0, _cpus[: len(_cpus) // 2])
-
 # `KCOLOR_TEST_MAX_ISA=AVX2 python -m pytest` runs the suite as on an x86-64 CPU without AVX-512 and without native
 # bfloat16 (the 2-core AVX2 EPYC of the suite's time goal): oneDNN (TensorFlow's kernels) honours ONEDNN_MAX_CPU_ISA
 # and prints the ISA it uses with ONEDNN_VERBOSE=1; XLA (JAX, and TensorFlow's jit_compile) generates code for no more
@@ -57,24 +40,9 @@ if os.environ.get("KCOLOR_TEST_MAX_ISA"):
         os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", "X86_V4 AVX512_ICL AVX512_SPR")
 
 
-# --- The end of the session -----------------------------------------------------------------------------------
-# After the summary, pytest collects garbage (to report exceptions raised in destructors), and the tests leave
-# TensorFlow objects behind: destroying a tf.data iterator waits for its threads, and in a whole-suite run on the
-# 2-vCPU Zen 4 that took 70 s, longer than any test (py-spy: `gc_collect_harder` in `~IteratorResource`). The
-# session ends with `os._exit` after the summary instead, with pytest's exit status: nothing is left to write by
-# then (the jobs' files are removed by tests/conftest.py, pytest's own files in `pytest_sessionfinish`).
-# KCOLOR_TEST_FAST_EXIT=0 keeps the normal exit.
-_EXIT_STATUS = []
-
-
-def pytest_sessionfinish(session, exitstatus):
-    _EXIT_STATUS.append(int(exitstatus))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_unconfigure(config):
-    if _EXIT_STATUS and os.environ.get("KCOLOR_TEST_FAST_EXIT", "1") != "0" and not hasattr(config, "workerinput"):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_EXIT_STATUS[-1])
-
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Keeps each notebook's cells on one pytest-xdist worker (`--dist loadgroup`): they share one kernel, in order."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(f"notebook-{item.path.name}"))

@@ -1,1 +1,1 @@
-"""kcolor's benchmark harness: `python -m benchmarks --help` (see docs/PERFORMANCE.md)."""
+"""kcolor's benchmark harness: `python -m benchmarks --help` (see benchmarks/README.md)."""

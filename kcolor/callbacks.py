@@ -1,19 +1,12 @@
-"""Training callbacks: per-epoch sample grids, atomic saving, resumable checkpoints and a non-finite guard.
+"""Keras callbacks of a training run: sample grids, the saved generator, a non-finite guard and the progress bar.
 
-Every file a callback writes is written atomically: to a temporary file in the same folder, flushed to disk,
-then renamed over the target (`os.replace`), so a run killed during a save leaves the previous file intact.
-A checkpoint is a folder (`checkpoint/step-NNNNNNNNN-XXXXXX/`) that is complete before it is renamed into
-place, and `checkpoint/state.json`, replaced atomically afterwards, names the one to resume from: whatever
-moment a run is killed at, `state.json` names a complete checkpoint. Temporary leftovers of killed runs start
-with `.tmp-` and are removed by the next save.
+Every file a callback writes is written atomically (`kcolor.run_files.atomic_write`), so a run killed during a
+save leaves the previous file intact. Nothing is saved while the losses or the weights are NaN or infinite, so
+the last good files stay loadable. The checkpoint callback, which `--resume` continues from, is in
+`kcolor.checkpoint`.
 """
 
-import dataclasses
-import json
 import math
-import os
-import secrets
-import shutil
 from pathlib import Path
 
 import keras
@@ -21,84 +14,30 @@ import numpy as np
 from PIL import Image
 
 from kcolor.colorize import colorize
-from kcolor.training_data import DataPosition
-
-TEMPORARY_PREFIX = ".tmp-"
-
-
-def _fsync(path, directory=False):
-    """Flushes a file (or a folder's entries) to disk; silently skipped where the platform cannot."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def atomic_write(path, write):
-    """Calls `write(temporary_path)`, flushes the file to disk, then renames it to `path`.
-
-    The temporary file is in the same folder and keeps `path`'s name as its suffix (Keras checks suffixes
-    such as `.keras` and `.weights.h5`). It is removed if `write` fails or is interrupted.
-
-    Args:
-        path: The file to (re)place.
-        write: Called with the temporary path; writes the whole file there.
-
-    Returns:
-        `path` as a `pathlib.Path`.
-    """
-    path = Path(path)
-    temporary = path.with_name(f"{TEMPORARY_PREFIX}{os.getpid()}-{path.name}")
-    try:
-        write(temporary)
-        _fsync(temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-    _fsync(path.parent, directory=True)
-    return path
-
-
-def create_folder(path, description):
-    """Creates the folder `path` (and its parents) or raises `OSError` with a one-line message naming it.
-
-    Args:
-        path: The folder.
-        description: What it is, for the message, e.g. `"output folder"`.
-    """
-    try:
-        Path(path).mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot create {description} {path}: {error.strerror or error}") from None
-
-
-def remove_stale_temporaries(folder):
-    """Deletes the `.tmp-*` files and folders that a killed run left in `folder` (not recursively)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return
-    for entry in folder.iterdir():
-        if entry.name.startswith(TEMPORARY_PREFIX):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+from kcolor.run_files import atomic_write
 
 
 def all_finite(logs):
-    """True when every value in a Keras `logs` dict is a finite number."""
+    """Whether every value in a Keras `logs` dict is a finite number.
+
+    Args:
+        logs: The `logs` of a callback (None counts as finite).
+
+    Returns:
+        True when no value is NaN or infinite.
+    """
     return all(math.isfinite(float(value)) for value in (logs or {}).values())
 
 
 def first_non_finite_weight(model):
-    """The path of the first weight of `model` (batch-norm statistics included) holding NaN or Inf, or None."""
+    """The first weight of `model` (batch-norm statistics included) that holds NaN or Inf.
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        The weight's `path`, or None when every weight is finite.
+    """
     for weight in model.weights:
         if not np.isfinite(keras.ops.convert_to_numpy(weight)).all():
             return weight.path
@@ -106,19 +45,28 @@ def first_non_finite_weight(model):
 
 
 def weights_finite(model):
-    """True when no weight of `model` (including batch-norm statistics) is NaN or infinite."""
+    """Whether every weight of `model` (including batch-norm statistics) is finite.
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        True when no weight is NaN or infinite.
+    """
     return first_non_finite_weight(model) is None
 
 
-def _sync_jax_state(model):
-    """On the JAX backend, writes the state of the running `fit` back into the model's variables."""
-    sync = getattr(model, "jax_state_sync", None)
-    if sync is not None:
-        sync()
-
-
 def sample_grid(images, colorized, scale=4):
-    """A uint8 image with one row per example: gray | prediction | truth (nearest-neighbour upscaled)."""
+    """One picture of a batch of colorizations: a row per example, gray | prediction | truth.
+
+    Args:
+        images: The true uint8 RGB images, `(N, H, W, 3)`.
+        colorized: The model's uint8 RGB colorizations of them, the same shape.
+        scale: Nearest-neighbour upscaling factor, so that small crops are visible.
+
+    Returns:
+        A uint8 RGB array of shape `(N * H * scale, 3 * W * scale, 3)`.
+    """
     gray = np.repeat(
         np.round(images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)[..., None],
         3,
@@ -158,6 +106,9 @@ class GeneratorSaver(keras.callbacks.Callback):
     With a moving average of the generator's weights (`ColorizationGAN.averaged_generator`), the file holds
     the averaged weights. A generator with non-finite losses, weights or averaged weights never replaces the file
     of a good one.
+
+    Args:
+        path: The `.keras` file to (re)place.
     """
 
     def __init__(self, path):
@@ -172,23 +123,31 @@ class GeneratorSaver(keras.callbacks.Callback):
                 atomic_write(self.path, generator.save)
 
 
-class L1Warmup(keras.callbacks.Callback):
-    """Trains the GAN's generator with L1 alone for the first `epochs` epochs, then plays the GAN game.
+class RunProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, counting the epochs of a run that several `fit` calls train: `Epoch 1/6`.
 
-    Sets `ColorizationGAN.adversarial` at the start of every epoch from the epoch number alone, so a resumed run
-    continues the schedule (the discriminator's weights come from the checkpoint either way).
+    `kcolor.training.train` runs the L1 warm-up, the GAN game and a resumed run's interrupted epoch as separate
+    `fit` calls; Keras's own bar counts up to each call's `epochs` argument (`Epoch 1/4` ... `Epoch 4/4` in a
+    4-epoch warm-up, then `Epoch 5/6`).
 
     Args:
-        epochs: Epochs of the L1-only warm-up.
+        epochs: Epochs of the whole run.
+
+    Example:
+
+    ```python
+    progress = RunProgressBar(epochs=6)
+    model.fit(data, epochs=4, callbacks=[progress])  # Epoch 1/6 ... Epoch 4/6
+    model.fit(data, epochs=6, initial_epoch=4, callbacks=[progress])
+    ```
     """
 
     def __init__(self, epochs):
         super().__init__()
-        self.epochs = epochs
+        self.run_epochs = int(epochs)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        if not self.model.l1_only:
-            self.model.adversarial = epoch >= self.epochs
+    def set_params(self, params):
+        super().set_params({**params, "epochs": self.run_epochs})
 
 
 class StepCounter(keras.callbacks.Callback):
@@ -211,229 +170,6 @@ class StepCounter(keras.callbacks.Callback):
     def step_in_epoch(self, batch):
         """1-based step within the epoch after Keras's batch `batch` of this `fit`."""
         return self.step_offset + batch + 1
-
-
-@dataclasses.dataclass
-class CheckpointState:
-    """Where a checkpoint stands: what `TrainingCheckpoint.restore` returns.
-
-    Attributes:
-        epoch: Epochs completed.
-        step: Steps of the next epoch already done (0 at an epoch boundary).
-        global_step: Training steps done in all.
-        data_position: `DataPosition` of the next training batch, or None (old checkpoints).
-        metric_values: Values of the model's metric variables mid-epoch (to continue the epoch's running
-            means), or None.
-        path: The checkpoint folder.
-    """
-
-    epoch: int
-    step: int
-    global_step: int
-    data_position: DataPosition
-    metric_values: list
-    path: Path
-
-    def describe(self):
-        """E.g. `epoch 2, step 40` (1-based epoch of the next step) or `the end of epoch 3`."""
-        return f"epoch {self.epoch + 1}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
-
-
-class TrainingCheckpoint(StepCounter):
-    """Checkpoints the whole training state for `--resume`: at every epoch end and every `every_steps` steps.
-
-    A checkpoint holds both networks, both optimizers, the random-number state of the dropout layers (Keras
-    does not save it with the weights), the running means of the epoch's metrics, and the data position of
-    the next batch, so a resumed run continues exactly where the checkpoint was taken. Only the newest
-    checkpoint is kept. A checkpoint is skipped, keeping the previous one, when the losses are no longer
-    finite; weights that are no longer finite (possible while the losses still are, e.g. in batch-norm
-    statistics) also stop training, with `message` saying why.
-
-    Args:
-        directory: The `checkpoint/` folder.
-        steps_per_epoch: Steps in a (full) epoch.
-        every_steps: Also checkpoint after every this many steps within an epoch (0: at epoch ends only).
-        position_of: `position_of(global_step)` gives the data position of a step (`TrainingStream`).
-    """
-
-    STATE = "state.json"
-    WEIGHTS = "gan.weights.h5"
-    TRAINING_STATE = "training_state.npz"
-    FORMAT = 2
-
-    def __init__(self, directory, steps_per_epoch, every_steps=0, position_of=None):
-        super().__init__()
-        self.directory = Path(directory)
-        self.steps_per_epoch = int(steps_per_epoch)
-        self.every_steps = int(every_steps or 0)
-        self.position_of = position_of
-        self.metric_values_to_restore = None
-        self.last_saved = None
-        self.message = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        super().on_epoch_begin(epoch, logs)
-        if self.metric_values_to_restore is not None:  # after Keras reset them for the epoch
-            for variable, value in zip(self.model.metrics_variables, self.metric_values_to_restore):
-                variable.assign(value)
-            self.metric_values_to_restore = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = self.step_in_epoch(batch)
-        if self.every_steps and step % self.every_steps == 0 and step < self.steps_per_epoch:
-            self.save(self.epoch, step, logs, mid_epoch=True)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.save(epoch + 1, 0, logs)
-
-    def save(self, epoch, step, logs=None, mid_epoch=False):
-        """Writes a checkpoint of the state after `epoch` epochs and `step` more steps; returns its folder.
-
-        Returns None (and keeps the previous checkpoint) when `logs` or the weights are not finite.
-        """
-        if not all_finite(logs):
-            return None
-        _sync_jax_state(self.model)
-        broken = first_non_finite_weight(self.model)
-        if broken is not None:
-            where = f"epoch {epoch + 1}, step {step}" if step else f"the end of epoch {epoch}"
-            self.message = (
-                f"Training stopped: the weight {broken} is no longer finite at {where} (the losses still were). "
-                f"The last checkpoint with finite weights is kept in {self.directory}. Try a lower "
-                "--learning-rate, or float32 instead of mixed precision, then --resume."
-            )
-            print(self.message)
-            self.model.stop_training = True
-            return None
-        global_step = epoch * self.steps_per_epoch + step
-        position = self.position_of(global_step) if self.position_of else None
-        name = f"step-{global_step:09d}-{secrets.token_hex(3)}"
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._write_folder(name, mid_epoch)
-            state = {
-                "format": self.FORMAT,
-                "checkpoint": name,
-                "epoch": epoch,
-                "step": step,
-                "global_step": global_step,
-                "data_position": position.to_json() if position else None,
-                "steps_per_epoch": self.steps_per_epoch,
-            }
-            atomic_write(self.directory / self.STATE, lambda temporary: Path(temporary).write_text(json.dumps(state)))
-        except OSError as error:
-            raise OSError(
-                error.errno, f"cannot save the checkpoint in {self.directory}: {error.strerror or error}"
-            ) from error
-        self._remove_all_but(name)
-        self.last_saved = self.directory / name
-        return self.last_saved
-
-    def _write_folder(self, name, mid_epoch):
-        temporary = self.directory / f"{TEMPORARY_PREFIX}{os.getpid()}-{name}"
-        temporary.mkdir()
-        try:
-            self.model.save_weights(temporary / self.WEIGHTS)
-            arrays = _numbered("seed", seed_generator_states(self.model))
-            if mid_epoch:
-                arrays.update(_numbered("metric", self.model.metrics_variables))
-            np.savez(temporary / self.TRAINING_STATE, **arrays)
-            for file in temporary.iterdir():
-                _fsync(file)
-            _fsync(temporary, directory=True)
-            os.replace(temporary, self.directory / name)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
-        _fsync(self.directory, directory=True)
-
-    def _remove_all_but(self, name):
-        remove_stale_temporaries(self.directory)
-        for entry in self.directory.iterdir():
-            if entry.is_dir() and entry.name.startswith("step-") and entry.name != name:
-                shutil.rmtree(entry, ignore_errors=True)
-        (self.directory / self.WEIGHTS).unlink(missing_ok=True)  # a checkpoint of the first format
-
-    @classmethod
-    def read_state(cls, directory):
-        """The parsed `state.json` of `directory`, or None when there is no checkpoint."""
-        state_path = Path(directory) / cls.STATE
-        if not state_path.exists():
-            return None
-        try:
-            return json.loads(state_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{state_path} is damaged ({error}); train into a new --out folder.") from None
-
-    @classmethod
-    def restore(cls, directory, model):
-        """Loads the checkpoint of `directory` into `model`.
-
-        The model must be compiled (its optimizers built). Temporary leftovers of a killed save are removed.
-
-        Returns:
-            A `CheckpointState`, or None when `directory` holds no checkpoint.
-
-        Raises:
-            ValueError: the checkpoint is incomplete, damaged, or does not fit the model.
-        """
-        directory = Path(directory)
-        state = cls.read_state(directory)
-        if state is None:
-            return None
-        remove_stale_temporaries(directory)
-        folder = directory / state["checkpoint"] if "checkpoint" in state else directory
-        weights = folder / cls.WEIGHTS
-        if not weights.is_file():
-            raise ValueError(f"the checkpoint in {directory} is incomplete: {weights} is missing.")
-        try:
-            model.load_weights(weights)
-        except (ValueError, OSError, KeyError) as error:
-            raise ValueError(
-                f"cannot load the checkpoint {weights} into this model ({str(error).splitlines()[0]}); "
-                "resume with the options the run was trained with (see its config.json)."
-            ) from None
-        metric_values = None
-        extra_path = folder / cls.TRAINING_STATE
-        if extra_path.is_file():
-            with np.load(extra_path) as arrays:
-                seeds, metrics = _read_numbered(arrays, "seed"), _read_numbered(arrays, "metric")
-            states = seed_generator_states(model)
-            if len(seeds) != len(states):
-                raise ValueError(f"the checkpoint {folder} has {len(seeds)} random states, the model {len(states)}.")
-            for variable, value in zip(states, seeds):
-                variable.assign(value)
-            metric_values = metrics or None
-        epoch, step = int(state["epoch"]), int(state.get("step", 0))
-        position = state.get("data_position")
-        return CheckpointState(
-            epoch=epoch,
-            step=step,
-            global_step=int(state.get("global_step", epoch * int(state.get("steps_per_epoch") or 0))),
-            data_position=DataPosition.from_json(position) if position else None,
-            metric_values=metric_values,
-            path=folder,
-        )
-
-
-def seed_generator_states(model):
-    """The state variables of `model`'s random seed generators (dropout layers), in a fixed order.
-
-    Keras leaves them out of `save_weights`; without them a resumed run would draw other dropout masks.
-    """
-    weights = {id(weight) for weight in model.weights}
-    return [variable for variable in model.non_trainable_variables if id(variable) not in weights]
-
-
-def _numbered(prefix, variables):
-    """`{"PREFIX_0": value, ...}`: the values of `variables`, in order, for `np.savez`."""
-    return {f"{prefix}_{index}": keras.ops.convert_to_numpy(variable) for index, variable in enumerate(variables)}
-
-
-def _read_numbered(arrays, prefix):
-    """The arrays that `_numbered(prefix, ...)` wrote, in order."""
-    count = sum(name.startswith(f"{prefix}_") for name in arrays.files)
-    return [arrays[f"{prefix}_{index}"] for index in range(count)]
 
 
 class NonFiniteGuard(StepCounter):

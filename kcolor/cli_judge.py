@@ -4,10 +4,18 @@
 each model's colorizations, against the gray photos and the real ones (semantic interpretability).
 """
 
-from kcolor.cli import _positive_int
+from kcolor.cli_arguments import positive_int
 
 
 def add_judge_parser(subparsers):
+    """Adds the `judge` command (and its `train` subcommand) to the `kcolor` parser.
+
+    Args:
+        subparsers: What `ArgumentParser.add_subparsers` returned.
+
+    Returns:
+        The `judge` command's `argparse.ArgumentParser`.
+    """
     parser = subparsers.add_parser(
         "judge",
         help="train a classifier of color photos that judges colorizations (kcolor evaluate --judge)",
@@ -19,11 +27,11 @@ def add_judge_parser(subparsers):
     train = commands.add_parser("train", help="train a judge classifier and save it as a .keras file")
     train.add_argument("--dataset", required=True, help="a labelled dataset spec")
     train.add_argument("--out", required=True, help="the .keras file to write (facts go to the .json beside it)")
-    train.add_argument("--image-size", type=_positive_int, default=128,
+    train.add_argument("--image-size", type=positive_int, default=128,
                        help="size of the photos it trains on: that of the colorizations it will judge (default 128)")
-    train.add_argument("--epochs", type=_positive_int, default=12, help="default 12")
-    train.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
-    train.add_argument("--width", type=_positive_int, default=16, help="filters of the first block (default 16)")
+    train.add_argument("--epochs", type=positive_int, default=12, help="default 12")
+    train.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
+    train.add_argument("--width", type=positive_int, default=16, help="filters of the first block (default 16)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)

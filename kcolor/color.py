@@ -31,24 +31,9 @@ import numpy as np
 from keras import ops
 from keras.backend import standardize_dtype
 
-# sRGB (linear) -> CIE XYZ, D65; the matrix scikit-image uses.
-XYZ_FROM_RGB = np.array(
-    [
-        [0.412453, 0.357580, 0.180423],
-        [0.212671, 0.715160, 0.072169],
-        [0.019334, 0.119193, 0.950227],
-    ],
-    dtype=np.float64,
-)
-RGB_FROM_XYZ = np.linalg.inv(XYZ_FROM_RGB)
-# D65 reference white, 2 degree observer.
-D65_WHITE = np.array([0.95047, 1.0, 1.08883], dtype=np.float64)
-
-L_SCALE = 50.0
-AB_SCALE = 110.0
-
-_EPSILON = (6.0 / 29.0) ** 3  # where the cube root of f(t) meets its linear segment
-_DELTA = 6.0 / 29.0
+from kcolor.lab_constants import AB_SCALE, D65_WHITE, L_SCALE, RGB_FROM_XYZ, XYZ_FROM_RGB  # noqa: F401 (public here)
+from kcolor.lab_constants import CIE_DELTA as _DELTA
+from kcolor.lab_constants import CIE_EPSILON as _EPSILON
 
 
 def _to_float_rgb(images):

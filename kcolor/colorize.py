@@ -10,7 +10,7 @@ low-frequency; the eye takes detail from lightness).
 import numpy as np
 from keras import ops
 
-from kcolor import photo_lab
+from kcolor import host_lab
 from kcolor.color import (
     AB_SCALE,
     L_SCALE,
@@ -109,12 +109,12 @@ def colorize_photo(generator, image, render_size=256):
     height, width = image.shape[:2]
     render_size = min(render_size, max(height, width))
     small_shape = render_shape(height, width, render_size, generator_size_multiple(generator))
-    if image.dtype == np.uint8:  # photos: full-resolution color math on the host (kcolor.photo_lab)
-        luminance_y = photo_lab.luminance(image)
-        lightness = photo_lab.lightness_from_luminance(luminance_y) / np.float32(L_SCALE) - np.float32(1.0)
+    if image.dtype == np.uint8:  # photos: full-resolution color math on the host (kcolor.host_lab)
+        luminance_y = host_lab.luminance(image)
+        lightness = host_lab.lightness_from_luminance(luminance_y) / np.float32(L_SCALE) - np.float32(1.0)
         small_lightness = _resize_channels(lightness[..., None], small_shape)
         ab = ops.convert_to_numpy(ops.cast(generator(small_lightness[None], training=False), "float32"))[0]
-        return photo_lab.colorized_rgb(luminance_y, _resize_channels(ab * np.float32(AB_SCALE), (height, width)))
+        return host_lab.colorized_rgb(luminance_y, _resize_channels(ab * np.float32(AB_SCALE), (height, width)))
     full_lightness = gray_to_model_input(image[None])  # (1, H, W, 1)
     small_lightness = ops.image.resize(full_lightness, small_shape, interpolation="bilinear", antialias=True)
     ab = generator(small_lightness, training=False)

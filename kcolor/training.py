@@ -1,8 +1,9 @@
 """One function that trains a colorization model into a run folder: what `kcolor train` and the notebooks use.
 
 `train(TrainConfig(...))` loads the data (`kcolor.data`, through the resumable `kcolor.training_data` stream),
-builds the preset's networks (`kcolor.models`), compiles a `ColorizationGAN` (or the L1-only U-Net) and calls
-`fit`, writing everything a student needs into the run folder:
+builds the preset's networks (`kcolor.models`), compiles a `ColorizationGAN` (or the L1-only U-Net) and trains
+it with `fit` (one `fit` for the L1 warm-up and one for the GAN game, so that the train step changes between two
+calls, never inside one), writing everything a student needs into the run folder:
 
     RUN/config.json            the configuration, to reproduce or resume the run
     RUN/generator.keras        the generator, saved every epoch (for `kcolor colorize` / `evaluate`)
@@ -12,7 +13,8 @@ builds the preset's networks (`kcolor.models`), compiles a `ColorizationGAN` (or
     RUN/logs/                  TensorBoard logs (TensorFlow backend)
 
 Reliability. A checkpoint is written at every epoch end and every `checkpoint_every` steps, atomically (see
-`kcolor.callbacks`). `resume=True` continues from it, in the middle of an epoch if that is where it was taken:
+`kcolor.checkpoint` and `kcolor.run_files`). `resume=True` continues from it (with the options that
+`kcolor.training_config.resume_config` describes), in the middle of an epoch if that is where it was taken:
 the interrupted epoch is finished first (a shorter `fit`), then the remaining epochs run. With
 `deterministic=True` on a CPU (TensorFlow's deterministic ops; the data order and crops are always fixed by
 the seed), a run that was killed and resumed ends with weights bit-identical to those of a run that never
@@ -22,34 +24,26 @@ smaller batch or width. Only one `train` at a time may use a run folder.
 """
 
 import contextlib
-import csv
 import dataclasses
-import io
-import json
 from pathlib import Path
 
 import keras
 
-from kcolor.callbacks import (
-    GeneratorSaver,
-    L1Warmup,
-    NonFiniteGuard,
-    SampleGrid,
-    TrainingCheckpoint,
-    atomic_write,
-    create_folder,
-    remove_stale_temporaries,
-)
+from kcolor.callbacks import GeneratorSaver, NonFiniteGuard, RunProgressBar, SampleGrid
+from kcolor.checkpoint import TrainingCheckpoint
 from kcolor.distribution import check_global_batch_size, describe_distribution, distribution_scope, xla_allowed
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator
+from kcolor.run_files import create_folder, remove_stale_temporaries, truncate_history, write_json
 from kcolor.training_config import (  # noqa: F401 (the options live in a light module; kcolor.training has them too)
     DEFAULT_L1_WARMUP_FRACTION,
     MIXED_PRECISION_POLICIES,
     RESUME_FIELDS,
     TrainConfig,
+    check_resumable,
     default_l1_warmup_epochs,
     read_run_config,
+    resume_config,
 )
 from kcolor.training_data import DataPosition, TrainingStream, fit_input, training_batches
 
@@ -87,7 +81,14 @@ def _dtype_policy(mixed_precision):
 
 
 def build_gan(config):
-    """The compiled `ColorizationGAN` (or L1-only U-Net) that `config` describes."""
+    """The compiled `ColorizationGAN` (or L1-only U-Net) that `config` describes.
+
+    Args:
+        config: A resolved `TrainConfig` (`TrainConfig.resolved()`).
+
+    Returns:
+        A compiled `ColorizationGAN`, untrained.
+    """
     generator = build_generator(config.preset, width_multiplier=config.width_multiplier)
     discriminator = (
         None if config.l1_only else build_discriminator(config.preset, width_multiplier=config.width_multiplier)
@@ -179,42 +180,6 @@ def _run_folder_lock(run_dir):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _check_resumable(run_dir, config):
-    """Raises `ValueError` when `config` differs from the run's `config.json` in a `RESUME_FIELDS` option."""
-    saved = read_run_config(run_dir)
-    if saved is None:
-        return
-    differences = [
-        f"{name} {saved.get(name)!r} (now {getattr(config, name)!r})"
-        for name in RESUME_FIELDS
-        if name in saved and saved[name] != getattr(config, name)
-    ]
-    if differences:
-        raise ValueError(
-            f"cannot resume {run_dir}: it was trained with {', '.join(differences)}. Resume with the same "
-            "options (`kcolor train --resume --out RUN` reuses them) or train into another --out."
-        )
-
-
-def _truncate_history(path, completed_epochs):
-    """Keeps the header and the rows of epochs before `completed_epochs` in `history.csv` (atomically).
-
-    A killed run may have logged an epoch it did not checkpoint, or half a line; the resumed run logs it again.
-    """
-    if not path.is_file():
-        return
-    rows = list(csv.reader(io.StringIO(path.read_text(errors="replace"))))
-    if not rows:
-        return
-    header, kept = rows[0], [rows[0]]
-    for row in rows[1:]:
-        if len(row) == len(header) and row[0].isdigit() and int(row[0]) < completed_epochs:
-            kept.append(row)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(kept)
-    atomic_write(path, lambda temporary: Path(temporary).write_text(buffer.getvalue()))
-
-
 def _out_of_memory_message(config):
     smaller_width = config.width_multiplier / 2
     return (
@@ -226,8 +191,14 @@ def _out_of_memory_message(config):
 
 
 def is_out_of_memory(error):
-    """True for the backends' out-of-memory errors (TensorFlow `ResourceExhaustedError`, XLA
-    `RESOURCE_EXHAUSTED`, a host `MemoryError`)."""
+    """Whether `error` is a backend's out-of-memory error.
+
+    Args:
+        error: An exception.
+
+    Returns:
+        True for TensorFlow's `ResourceExhaustedError`, XLA's `RESOURCE_EXHAUSTED`, and a host `MemoryError`.
+    """
     if isinstance(error, MemoryError):
         return True
     text = str(error)
@@ -237,6 +208,27 @@ def is_out_of_memory(error):
 def _merge_history(history, new):
     for name, values in new.items():
         history.setdefault(name, []).extend(values)
+
+
+def _fit_segments(initial_epoch, epochs, warmup_epochs=0, interrupted_steps=0):
+    """The `fit` calls that train epochs `initial_epoch` to `epochs`: one per phase, so that the train step
+    changes only between two calls (the L1 warm-up, then the GAN game), and a resumed run's interrupted epoch
+    alone first. E.g. `_fit_segments(2, 6, 4, interrupted_steps=10)` is `[(2, 3), (3, 4), (4, 6)]`.
+
+    Args:
+        initial_epoch: Epochs completed so far.
+        epochs: The run's length.
+        warmup_epochs: Epochs of the L1-only warm-up (0 for none, and for the L1-only U-Net).
+        interrupted_steps: Steps of epoch `initial_epoch` done before a resume (0 at an epoch boundary).
+
+    Returns:
+        The `(initial_epoch, epochs)` of each `fit`, in order; empty when there is nothing to train.
+    """
+    bounds = {initial_epoch, epochs, min(initial_epoch + bool(interrupted_steps), epochs)}
+    if initial_epoch < warmup_epochs < epochs:
+        bounds.add(warmup_epochs)
+    bounds = sorted(bounds)
+    return list(zip(bounds, bounds[1:]))
 
 
 def train(config, callbacks=()):
@@ -283,9 +275,23 @@ def train(config, callbacks=()):
             raise
 
 
-def _train_in(run_dir, config, extra_callbacks=()):
-    from kcolor.data import load_arrays, load_dataset
+def _checkpoint_to_resume(run_dir, config):
+    """The `state.json` of the checkpoint that `config` resumes, or None for a new run.
 
+    The options themselves come from `kcolor.training_config.resume_config` (through `TrainConfig.resolved`
+    or `kcolor train --resume`); this checks that they fit the run's checkpoint.
+
+    Args:
+        run_dir: The run folder.
+        config: The resolved `TrainConfig`.
+
+    Returns:
+        The parsed `state.json`, or None when there is no checkpoint (a resumed run then starts afresh).
+
+    Raises:
+        ValueError: a checkpoint is there but `config` does not resume, or does not fit it
+            (`check_resumable`), or its `state.json` or the run's `config.json` is damaged.
+    """
     checkpoint_dir = run_dir / "checkpoint"
     state = TrainingCheckpoint.read_state(checkpoint_dir)
     if state is not None and not config.resume:
@@ -293,9 +299,17 @@ def _train_in(run_dir, config, extra_callbacks=()):
             f"{run_dir} already holds a training run. Pass --resume to continue it, or choose another --out."
         )
     if state is not None:
-        _check_resumable(run_dir, config)
+        check_resumable(config)
     elif config.resume:
         print(f"No checkpoint in {checkpoint_dir}: starting a new run.")
+    return state
+
+
+def _train_in(run_dir, config, extra_callbacks=()):
+    from kcolor.data import load_arrays, load_dataset
+
+    checkpoint_dir = run_dir / "checkpoint"
+    state = _checkpoint_to_resume(run_dir, config)
     result = TrainResult(
         gan=None, history={}, run_dir=run_dir, generator_path=run_dir / "generator.keras",
         history_path=run_dir / "history.csv", samples_dir=run_dir / "samples", checkpoint_dir=checkpoint_dir,
@@ -306,8 +320,7 @@ def _train_in(run_dir, config, extra_callbacks=()):
         return result
     for folder in (run_dir, result.samples_dir):
         remove_stale_temporaries(folder)
-    config_text = json.dumps(dataclasses.asdict(config), indent=2)
-    atomic_write(run_dir / "config.json", lambda temporary: Path(temporary).write_text(config_text))
+    write_json(run_dir / "config.json", dataclasses.asdict(config), indent=2)
 
     source = training_batches(
         config.dataset, image_size=config.image_size, batch_size=config.batch_size, seed=config.seed,
@@ -343,40 +356,39 @@ def _train_in(run_dir, config, extra_callbacks=()):
         result.resumed_from = restored.describe()
         initial_epoch, start_step = restored.epoch, restored.epoch * steps_per_epoch + restored.step
         start_position = restored.data_position or DataPosition(0, start_step)
-        _truncate_history(result.history_path, restored.epoch)
+        truncate_history(result.history_path, restored.epoch)
         print(f"Resuming {run_dir} from {result.resumed_from} (global step {start_step}).")
     stream = TrainingStream(source, steps_per_epoch, start_step=start_step, start_position=start_position)
 
     guard = NonFiniteGuard(checkpoint_dir)
     checkpoint = TrainingCheckpoint(checkpoint_dir, steps_per_epoch, config.checkpoint_every, stream.position_of)
+    history_log = keras.callbacks.CSVLogger(str(result.history_path), append=restored is not None)
     callbacks = [
-        L1Warmup(config.l1_warmup_epochs),
         guard,
-        keras.callbacks.CSVLogger(str(result.history_path), append=restored is not None),
+        history_log,
         SampleGrid(sample_images, result.samples_dir),
         GeneratorSaver(result.generator_path),
         checkpoint,
         *_tensorboard_callback(run_dir / "logs"),
         *extra_callbacks,
+        *([RunProgressBar(config.epochs)] if config.verbose else []),
     ]
     fit = dict(validation_data=validation_data, verbose=config.verbose, shuffle=False)
-
-    def fit_stream(**options):
+    warmup_epochs = 0 if gan.l1_only else config.l1_warmup_epochs
+    interrupted = restored.step if restored is not None else 0
+    for first, end in _fit_segments(initial_epoch, config.epochs, warmup_epochs, interrupted):
+        if not gan.l1_only:
+            gan.adversarial = first >= warmup_epochs  # between two fits: the next one traces the new phase's step
+        offset = interrupted if first == initial_epoch else 0  # finishing the interrupted epoch, or 0
+        stream.steps_per_epoch = steps_per_epoch - offset
+        guard.step_offset = checkpoint.step_offset = offset
+        checkpoint.metric_values_to_restore = restored.metric_values if offset else None
         data, stream_callbacks = fit_input(stream)  # (first: the stream learns where each epoch begins)
-        return gan.fit(data, callbacks=[*stream_callbacks, *callbacks], **fit, **options)
-
-    if restored is not None and restored.step:  # finish the interrupted epoch first
-        stream.steps_per_epoch = steps_per_epoch - restored.step
-        guard.step_offset = checkpoint.step_offset = restored.step
-        checkpoint.metric_values_to_restore = restored.metric_values
-        history = fit_stream(epochs=initial_epoch + 1, initial_epoch=initial_epoch)
+        history = gan.fit(data, callbacks=[*stream_callbacks, *callbacks], epochs=end, initial_epoch=first, **fit)
         _merge_history(result.history, history.history)
-        stream.steps_per_epoch = steps_per_epoch
-        guard.step_offset = checkpoint.step_offset = 0
-        initial_epoch += 1
-    if guard.message is None and checkpoint.message is None and initial_epoch < config.epochs:
-        history = fit_stream(epochs=config.epochs, initial_epoch=initial_epoch)
-        _merge_history(result.history, history.history)
+        history_log.append = True  # the next fit continues history.csv
+        if gan.stop_training:  # a callback stopped the run (a non-finite loss or weight, or the user's)
+            break
     result.stopped_early_reason = guard.message or checkpoint.message
     if result.stopped_early_reason is None:
         gan.use_generator_average()  # the result's generator is the one saved in generator.keras

@@ -1,4 +1,8 @@
-"""The options of a training run (`TrainConfig`, the `kcolor train` options) and what reads them back.
+"""The options of a training run (`TrainConfig`, the `kcolor train` options) and how a run resumes with them.
+
+`resume_config` is the one place that says which options a resumed run trains with (the run's config.json, with
+the options given now on top), for `kcolor train --resume` and `train(TrainConfig(..., resume=True))` alike;
+`check_resumable` says whether they fit the run's checkpoint.
 
 Kept apart from `kcolor.training` (which has these names too), and importing neither Keras nor TensorFlow, so
 that `kcolor train --help` and a mistyped option answer at once: the defaults below are the ones the command line
@@ -27,30 +31,10 @@ class TrainConfig:
 
     The defaults are kcolor's training recipe: the paper's networks, Adam 2e-4 / beta_1 0.5, one-sided label
     smoothing 0.9 and one generator update per discriminator update, changed in four ways that measured better
-    on CIFAR-10 (docs/RESULTS.md: width 0.5, 15 epochs, chosen with two seeds on 454 images held out of the
-    training split; the final table uses a validation split never used for training or selection):
-
-    - **Batch size 32** (the `nazeri-cifar` preset's `batch_size`; the paper's 128): four times the updates per
-      epoch. With 4.1k training images it gave the L1 U-Net 0.3-0.5 dB more PSNR and the GANs more color at
-      about the same PSNR; it was the only change that moved the color-versus-PSNR frontier.
-    - **L1 warm-up** (`l1_warmup_epochs`, two thirds of the epochs): the generator first learns as the L1-only
-      U-Net, then the GAN game starts with an untrained discriminator (DeOldify's "NoGAN"). Its epochs cost about
-      half a GAN epoch. With lambda 100 it beat a GAN from scratch by 1-2 dB; with lambda 300-500 and the average
-      below, the difference was within the seed spread (at batch 32, lambda 500: 0.2 dB more PSNR on average at
-      the same color; `l1_warmup_epochs=0` trains from scratch). A discriminator trained *through* the warm-up
-      was so certain at the switch that it wrecked the generator (validation PSNR 23.9 dB at the switch,
-      20.7-22.8 dB in the five epochs after it), so it waits untrained.
-    - **lambda = 500** (`l1_weight`; the paper's 100): a larger lambda trades color for PSNR. At batch 32,
-      lambda 300 / 500 / 700 gave a mean PSNR of 24.02 / 24.24 / 24.27 dB (gray: 24.28) for a colorfulness of
-      21.3 / 18.7 / 17.6 (the U-Net: 12.9): 500 is the knee.
-    - **Moving average of the generator's weights** (`generator_ema` 0.99), which is what is saved: +0.25 to
-      +0.4 dB PSNR over the last trained weights of the adversarial phase, which oscillate from epoch to epoch
-      and drift down as the discriminator wins.
-
-    With these, over five seeds on the final validation split, the GAN's PSNR is a median 0.16 dB above the
-    gray baseline's (-0.07 to +0.29 dB) and it is 1.36-1.60x as colorful as the L1-only U-Net at a 0.39-0.61 dB
-    PSNR cost. The paper's recipe is `batch_size=128, l1_weight=100, l1_warmup_epochs=0, generator_ema=0`: as
-    colorful as real photos, 2.2 dB below gray.
+    on CIFAR-10: batch size 32 (the `nazeri-cifar` preset's), an L1-only warm-up for the first two thirds of the
+    epochs, lambda = 500, and a moving average of the generator's weights (momentum 0.99), which is what is
+    saved. The paper's recipe is `batch_size=128, l1_weight=100, l1_warmup_epochs=0, generator_ema=0`. How each
+    default was chosen, with its measurements: docs/TRAINING.md.
 
     Attributes:
         out: Run folder.
@@ -60,7 +44,7 @@ class TrainConfig:
         image_size: Training crop size; default: the preset's.
         width_multiplier: Scales every block's filters.
         epochs: Epochs to train (in total, counting epochs before a resume).
-        batch_size: Default: the preset's (`nazeri-cifar`: 32, see above; the paper's 128).
+        batch_size: Default: the preset's (`nazeri-cifar`: 32; the paper's 128).
         steps_per_epoch: Batches per epoch (default: one pass over the training split).
         l1_only: Train the L1-only U-Net baseline instead of the GAN.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
@@ -68,7 +52,7 @@ class TrainConfig:
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
         l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the GAN game
-            starts with an untrained discriminator (`kcolor.callbacks.L1Warmup`). Default (None):
+            starts with an untrained discriminator (a `fit` of its own: docs/TRAINING.md). Default (None):
             `default_l1_warmup_epochs(epochs)`; a resumed run keeps the number it started with.
         generator_ema: Momentum of an exponential moving average of the generator's weights (0: none). The
             saved generator, the sample grids and `TrainResult.gan` use the average; the per-epoch validation
@@ -78,7 +62,8 @@ class TrainConfig:
         jit_compile: XLA-compile the train step: `True`, `False` or `"auto"` (on for JAX and for TensorFlow
             with a GPU, off for TensorFlow on a CPU, where XLA is slower; `kcolor.devices.default_jit_compile`).
         seed: Seeds weights, dropout, data order and augmentation.
-        resume: Continue from the run folder's checkpoint (start afresh when it has none).
+        resume: Continue from the run folder's checkpoint (start afresh when it has none); options left to the
+            run (`l1_warmup_epochs`) come from its config.json (`resume_config`).
         data_dir: TFDS data folder.
         sample_count: Validation images shown in the per-epoch sample grids.
         validation_images: Validation images scored at the end of every epoch (`val_l1`, `val_psnr`); default:
@@ -88,6 +73,13 @@ class TrainConfig:
         deterministic: Use deterministic ops (TensorFlow), so that the same run gives the same weights.
         distribute: Data-parallel training over several devices (`kcolor.distribution.KINDS`: `none`, `auto`,
             `mirrored`, `multi-worker`, `data-parallel`); `batch_size` is then the global batch.
+
+    Example:
+
+    ```python
+    config = TrainConfig(out="runs/demo", dataset="sample", width_multiplier=0.25, epochs=2)
+    resumed = dataclasses.replace(config, epochs=4, resume=True)  # continues runs/demo to 4 epochs
+    ```
     """
 
     out: str = "runs/demo"
@@ -121,7 +113,14 @@ class TrainConfig:
     distribute: str = "none"
 
     def resolved(self):
-        """A copy with the preset's defaults filled in, validated; raises `ValueError` with advice."""
+        """A copy with the preset's defaults (and a resumed run's warm-up) filled in, validated.
+
+        Returns:
+            A new `TrainConfig` without None in `image_size`, `batch_size`, `l1_weight` and `l1_warmup_epochs`.
+
+        Raises:
+            ValueError: an option is out of range or does not fit the preset or the backend (with advice).
+        """
         from kcolor.distribution import resolve_kind
         from kcolor.models.presets import check_image_size, get_preset
 
@@ -137,7 +136,7 @@ class TrainConfig:
             "epochs": 0, "batch_size": 1, "generator_steps": 1, "l1_warmup_epochs": 0, "checkpoint_every": 0, "seed": 0,
         }  # fmt: skip
         if config.l1_warmup_epochs is None:
-            config.l1_warmup_epochs = _saved_option(config, "l1_warmup_epochs", default_l1_warmup_epochs(config.epochs))
+            config.l1_warmup_epochs = _resumed_l1_warmup_epochs(config)
         for name, minimum in minimums.items():
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -163,12 +162,25 @@ class TrainConfig:
 
 
 def default_l1_warmup_epochs(epochs):
-    """The recipe's L1-only warm-up for a run of `epochs` epochs: the first DEFAULT_L1_WARMUP_FRACTION of them."""
+    """The recipe's L1-only warm-up for a run of `epochs` epochs: the first DEFAULT_L1_WARMUP_FRACTION of them.
+
+    Args:
+        epochs: Epochs of the whole run.
+
+    Returns:
+        The number of warm-up epochs, an int.
+    """
     return int(epochs * DEFAULT_L1_WARMUP_FRACTION)
 
 
 def read_run_config(run_dir):
-    """The options a run folder was trained with (its `config.json` as a dict), or None when it has none.
+    """The options a run folder was trained with.
+
+    Args:
+        run_dir: The run folder.
+
+    Returns:
+        Its `config.json` as a dict, or None when it has none.
 
     Raises:
         ValueError: the file exists but cannot be read or parsed.
@@ -182,15 +194,73 @@ def read_run_config(run_dir):
         raise ValueError(f"cannot read {path} to resume the run: {error}") from None
 
 
-def _saved_option(config, name, default):
-    """`name` from the run folder's config.json when `config` resumes a run that has one, else `default`.
+def resume_config(out, overrides=None):
+    """How a run resumes: the `TrainConfig` that continues the run in `out`.
 
-    An unreadable config.json gives `default` here; `train` reports it when it checks the run can be resumed.
+    The run's `config.json` gives the options it was trained with, and `overrides` replace some of them: `kcolor
+    train --resume` passes the options given on its command line (so `--epochs 30` extends a run and everything
+    else stays as it was), and `TrainConfig.resolved()` reads what a resumed config leaves to the run
+    (`l1_warmup_epochs`) from here. A run folder without `config.json` resumes with the `TrainConfig` defaults
+    under `overrides`. `train` then checks that the result fits the checkpoint (`check_resumable`) and restores
+    it.
+
+    Args:
+        out: The run folder.
+        overrides: `{field: value}` of `TrainConfig` options that replace the saved ones (default: none).
+
+    Returns:
+        A `TrainConfig` with `out=out` and `resume=True`.
+
+    Raises:
+        ValueError: `config.json` exists but cannot be read or parsed.
+
+    Example:
+
+    ```python
+    config = resume_config("runs/demo", {"epochs": 30})
+    result = train(config)
+    ```
     """
+    known = {field.name for field in dataclasses.fields(TrainConfig)}
+    saved = {name: value for name, value in (read_run_config(out) or {}).items() if name in known}
+    return TrainConfig(**{**saved, **(overrides or {}), "out": out, "resume": True})
+
+
+def check_resumable(config):
+    """Checks that `config` can continue the run in `config.out` (whose checkpoint it is about to restore).
+
+    Args:
+        config: The resumed run's `TrainConfig`.
+
+    Raises:
+        ValueError: `config` differs from the run's `config.json` in a `RESUME_FIELDS` option (the shape of the
+            model or the data), or `config.json` cannot be read.
+    """
+    saved = read_run_config(config.out)
+    if saved is None:
+        return
+    differences = [
+        f"{name} {saved.get(name)!r} (now {getattr(config, name)!r})"
+        for name in RESUME_FIELDS
+        if name in saved and saved[name] != getattr(config, name)
+    ]
+    if differences:
+        raise ValueError(
+            f"cannot resume {Path(config.out)}: it was trained with {', '.join(differences)}. Resume with the same "
+            "options (`kcolor train --resume --out RUN` reuses them) or train into another --out."
+        )
+
+
+def _resumed_l1_warmup_epochs(config):
+    """The warm-up of the run that `config` resumes (from its config.json), else the recipe's default.
+
+    An unreadable config.json gives the default here; `train` reports it when it checks the run can be resumed.
+    """
+    default = default_l1_warmup_epochs(config.epochs)
     if not config.resume:
         return default
     try:
-        saved = read_run_config(config.out) or {}
+        saved = resume_config(config.out).l1_warmup_epochs
     except ValueError:
         return default
-    return saved.get(name) if isinstance(saved.get(name), int) else default
+    return saved if isinstance(saved, int) else default

@@ -18,6 +18,10 @@ Two kinds of source feed the stream:
   built with the same seed yields the same order on its `k`-th iteration (its shuffle and crop seeds advance
   once per iterator), so pass `n` is reached by opening and discarding `n` iterators, and batch `i` by reading
   and discarding the first `i` batches of that pass: no training, only data loading.
+
+Not a second `kcolor.data.load_dataset`: that gives epochs of batches (and whole splits as arrays for
+evaluation); this module addresses the training batches by global step, reading them through `kcolor.data`'s
+own samplers (`kcolor.data.dataset.local_sampler`) and pipelines, so the preprocessing is the same.
 """
 
 import dataclasses
@@ -227,6 +231,18 @@ def fit_input(stream):
     each epoch begins and ends, as Keras does for a `PyDataset`. Elsewhere `x` is the stream itself.
 
     Build it for each `fit` call: its length is the stream's `steps_per_epoch` at that time.
+
+    Args:
+        stream: the `TrainingStream` to train on.
+
+    Returns:
+        `(x, callbacks)`: a `tf.data.Dataset` and one callback on TensorFlow, else `(stream, [])`.
+
+    Example:
+        ```python
+        x, callbacks = fit_input(stream)
+        model.fit(x, epochs=epochs, callbacks=[*callbacks, *my_callbacks])
+        ```
     """
     if keras.backend.backend() != "tensorflow":
         return stream, []
@@ -270,8 +286,17 @@ def training_batches(dataset, *, image_size, batch_size, seed, data_dir=None):
         seed: Fixes every pass's order and crops.
         data_dir: TFDS data folder.
 
+    Returns:
+        A `RandomAccessBatches` for local datasets, a `SequentialBatches` for TFDS.
+
     Raises:
         DatasetError: the dataset cannot be loaded, or it has fewer training images than one batch.
+
+    Example:
+        ```python
+        source = training_batches("sample", image_size=32, batch_size=64, seed=0)
+        stream = TrainingStream(source, steps_per_epoch=source.batches_per_pass)
+        ```
     """
     from kcolor.data.options import LoadOptions
 
@@ -280,33 +305,15 @@ def training_batches(dataset, *, image_size, batch_size, seed, data_dir=None):
     if spec.kind == "tfds":
         source = _tfds_batches(spec, options, data_dir)
     else:
-        source = RandomAccessBatches(_local_sampler(spec, options), batch_size, f"{spec} (train)")
+        from kcolor.data.dataset import local_sampler
+
+        source = RandomAccessBatches(local_sampler(spec, "train", options), batch_size, f"{spec} (train)")
         if source.batches_per_pass == 0:
             raise DatasetError(
                 f"batch size {batch_size} is larger than the {source.item_count} usable training images of "
                 f"{spec}: pass --batch-size {max(1, source.item_count)} or smaller, or add images."
             )
     return source
-
-
-def _local_sampler(spec, options):
-    from kcolor.data.numpy_pipeline import ImageSourceSampler
-    from kcolor.data.spec import local_split
-
-    split = local_split("train", spec)
-    if spec.kind == "sample":
-        from kcolor.data.sample import SampleSampler
-
-        return SampleSampler(split, options.image_size, seed=options.seed, augment=True)
-    if spec.kind == "folder":
-        from kcolor.data.folder import load_folder_source
-
-        source = load_folder_source(spec.value, split, options.image_size, cache=True)
-    else:
-        from kcolor.data.npz import load_npz_source
-
-        source = load_npz_source(spec.value, split, options.image_size)
-    return ImageSourceSampler(source, options)
 
 
 def _tfds_batches(spec, options, data_dir):

@@ -1,12 +1,9 @@
 """Shared pytest fixtures: quiet TensorFlow, small real photos, and running code in a fresh interpreter."""
 
-import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
-import threading
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -16,7 +13,7 @@ import numpy as np
 import pytest
 
 
-# Prepended to the code of the background jobs that train with TensorFlow in a Python of their own (the recipe
+# Prepended to the code of the subprocesses that train with TensorFlow in a Python of their own (the recipe
 # check, the full-mode course runs, the distribution comparison and the two workers): Grappler off, as in the test
 # process (below); 1.4 s of the recipe check's 33 s on one core. The `kcolor` commands and the notebooks run as
 # users run them.
@@ -206,15 +203,21 @@ def start_kcolor(*arguments, console_script=False, python_prefix=None, log_to=No
 
 
 def finish(process, timeout=300):
-    """Waits for a `start_process` process: a `CompletedProcess` with its exit status and output. Meanwhile the
-    background jobs may use every CPU (`JobQueue.waiting`)."""
-    with JOBS.waiting():
-        if hasattr(process, "log_paths"):
-            process.wait(timeout=timeout)
-            stdout, stderr = (open(path).read() for path in process.log_paths)
-        else:
-            stdout, stderr = process.communicate(timeout=timeout)
+    """Waits for a `start_process` process: a `CompletedProcess` with its exit status and output."""
+    if hasattr(process, "log_paths"):
+        process.wait(timeout=timeout)
+        stdout, stderr = (open(path).read() for path in process.log_paths)
+    else:
+        stdout, stderr = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def stop(processes):
+    """Kills what still runs of `processes` (a fixture's teardown: a failed or interrupted session)."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 # Run in the process that test_reliability kills: SIGKILL in the middle of the second checkpoint save (global step
@@ -240,225 +243,35 @@ RECIPE_CHECK = dict(dataset="sample", image_size=32, width_multiplier=0.25, epoc
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Background jobs: the suite's longest subprocess work (training runs, the commands after them, the JAX checks, the
-# distribution comparisons) runs on the second core while pytest runs the in-process tests on the first. One pytest
-# process keeps about one core busy (most tests are short TensorFlow calls); a second pytest process (pytest-xdist)
-# was measured no faster, as both then compete for the same two cores, and so were background jobs free to use both
-# cores (they slowed the in-process tests as much as they saved: TensorFlow splits an op across its threads, and an
-# op waits for its slowest part). So: a queue, on half the CPUs (the session runs on the other half: root
-# conftest.py). When collection ends, every job that a selected test needs is queued, the longest first (the
-# session waits for the last job to end, so that one should be short), and two lanes (threads) start them, each
-# lane one job at a time (a job may be several processes that run together), their CPU affinity set to the upper
-# half of the CPUs (TensorFlow and XLA size their thread pools by it, so each job process computes on about one
-# thread). While the session waits for a job (`finish`), every running job may use every CPU: the session's half
-# would idle otherwise, and with two lanes there is more than one process to run there. When the wait ends, they go
-# back to the upper half. (One lane, with only the awaited job widened, in the order of the jobs' first users, left
-# the session's core idle for 46 s of a 258-s run: a job sized for one thread cannot use a second core.) Jobs write
-# their output to files: nobody reads a pipe while they run.
-LANES = 2
+# Shared runs: the suite's longest subprocess work (training runs, the commands after them, the JAX checks, the
+# distribution comparisons) runs once, in session- or module-scoped fixtures. Under pytest-xdist (`-n auto --dist
+# loadgroup`, pyproject.toml) every test that uses one of them is sent to the same worker
+# (`pytest_collection_modifyitems` below), so each runs once, while the other workers run other tests.
+
+SHARED_RUN_GROUPS = {
+    "tiny_runs": "tiny_runs", "tiny_run": "tiny_runs", "cli_runs": "tiny_runs",  # cli_runs needs tiny_runs
+    "recipe_run": "recipe_run", "full_mode_runs": "full_mode_runs", "jax_checks": "jax_checks",
+    "comparisons": "distribution", "workers": "distribution",
+}  # fmt: skip
+"""Fixture that starts a shared run -> the `xdist_group` of the tests that use it."""
 
 
-class Job:
-    """A registered background job: `start(folder, users)` starts its processes and returns `(handle, processes)`;
-    `users` are the selected tests that need it (empty: not known, start everything); `seconds`, about how long it
-    takes alone on one core (it orders the queue)."""
-
-    def __init__(self, name, start, is_user, seconds):
-        self.name, self.start, self.is_user, self.seconds = name, start, is_user, seconds
-        self.handle, self.processes, self.users = None, [], []
-        self.lock = threading.Lock()
-
-
-class JobQueue:
-    """Starts registered jobs in the background, `LANES` at a time; `get(name)` returns a job's handle."""
-
-    def __init__(self):
-        self.jobs = {}
-        self.lock = threading.Lock()
-        self.folder_factory = None
-        self.threads = []
-        self.pending = []
-        self.stopping = threading.Event()
-        self.waits = 0  # how many `waiting()` blocks of the session's thread are open (nested: `finish` in `finish`)
-
-    def register(self, name, start, is_user, seconds):
-        """Registers job `name` (at import time); `is_user(item)` says whether a collected test needs it;
-        `seconds`: its wall time alone on one core of the 2-vCPU Zen 4 (docs/TESTING.md), for the queue's order."""
-        self.jobs[name] = Job(name, start, is_user, seconds)
-
-    def _start(self, job):
-        with self.lock:
-            if self.folder_factory is None:  # the queue did not run (a test started otherwise)
-                self.folder_factory = _JobFolders()
-        with job.lock:  # one lock per job: a job's start may wait for another job
-            if job.handle is None:
-                job.handle, job.processes = job.start(self.folder_factory.mktemp(job.name), job.users)
-                with self.lock:  # started during a wait: widened like the others (`waiting`)
-                    cpus = usable_cpus() if self.waits else background_cpus()
-                    for process in job.processes:
-                        set_cpu_affinity(process.pid, cpus)
-        return job
-
-    def get(self, name):
-        """The handle of job `name`, started now if no lane had started it yet."""
-        return self._start(self.jobs[name]).handle
-
-    @contextlib.contextmanager
-    def waiting(self):
-        """While the session's thread is in this block (it waits for a process), every running job may use every
-        CPU; afterwards, the upper half again. In another thread (a lane), nothing changes."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        with self.lock:
-            self.waits += 1
-            if self.waits == 1:
-                self._set_affinity(usable_cpus())
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.waits -= 1
-                if self.waits == 0:
-                    self._set_affinity(background_cpus())
-
-    def _set_affinity(self, cpus):
-        for job in self.jobs.values():
-            for process in job.processes:
-                if process.poll() is None:
-                    set_cpu_affinity(process.pid, cpus)
-
-    def run(self, items, folder_factory):
-        """Queues the jobs that `items` need, the longest first, and starts the lanes."""
-        self.folder_factory = folder_factory
-        for item in items:
-            for job in self.jobs.values():
-                if job.is_user(item):
-                    job.users.append(item)
-        self.pending = self.order(job for job in self.jobs.values() if job.users)
-        self.threads = [threading.Thread(target=self._work, name=f"kcolor-test-jobs-{lane}", daemon=True)
-                        for lane in range(LANES)]  # fmt: skip
-        for thread in self.threads:
-            thread.start()
-
-    @staticmethod
-    def order(jobs):
-        """`jobs` in the order the lanes start them: the longest first."""
-        return sorted(jobs, key=lambda job: -job.seconds)
-
-    def _work(self):
-        while not self.stopping.is_set():
-            with self.lock:
-                if not self.pending:
-                    return
-                job = self.pending.pop(0)
-            for process in self._start(job).processes:
-                while process.poll() is None and not self.stopping.wait(0.2):
-                    pass
-
-    def stop(self):
-        """Ends the lanes and kills what still runs."""
-        self.stopping.set()
-        self._kill_all()  # also ends a job's start that waits for another job's processes
-        for thread in self.threads:
-            thread.join()
-        self._kill_all()  # what a start in progress started meanwhile
-        self.threads, self.pending = [], []
-        for job in self.jobs.values():
-            job.handle, job.processes, job.users = None, [], []
-
-    def _kill_all(self):
-        for job in self.jobs.values():
-            for process in job.processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-
-
-def usable_cpus():
-    """The CPUs the test session may use, sorted (the root conftest.py keeps the lower half for itself)."""
-    if os.environ.get("KCOLOR_TEST_CPUS"):
-        return sorted(int(cpu) for cpu in os.environ["KCOLOR_TEST_CPUS"].split(","))
-    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-
-
-def background_cpus():
-    """The upper half of `usable_cpus()`: where the background jobs run."""
-    cpus = usable_cpus()
-    return cpus[len(cpus) // 2 :]
-
-
-def set_cpu_affinity(pid, cpus):
-    """Lets process `pid`, all its threads, run on `cpus` only (Linux; elsewhere, or when it ended: nothing)."""
-    if not cpus or not hasattr(os, "sched_setaffinity"):
-        return
-    try:
-        threads = [int(task) for task in os.listdir(f"/proc/{pid}/task")]
-    except OSError:
-        threads = [pid]
-    for thread in threads:
-        try:
-            os.sched_setaffinity(thread, cpus)
-        except OSError:  # it ended meanwhile
-            pass
-
-
-JOBS = JobQueue()
-
-
-def uses_fixture(name):
-    """An `is_user` for `JobQueue.register`: the tests that use fixture `name` (nbval's cells use none)."""
-    return lambda item: name in getattr(item, "fixturenames", ())
-
-
-class _JobFolders:
-    """Folders for the jobs' files, in one temporary folder removed at the end of the session."""
-
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="kcolor-test-jobs-"))
-
-    def mktemp(self, name):
-        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Runs the notebooks first, then the tests that need no background job, then those that wait for one, so
-    that the queue has the longest head start. The last group runs in the queue's order (`JobQueue.order`) of the
-    last job each test needs: the session first checks what the earliest jobs left while the lanes finish the last
-    ones. Otherwise the collection order is kept. (No module-scoped fixture is used on both sides of a split, so
-    none is set up twice.)"""
-    rank = {job.name: position for position, job in enumerate(JOBS.order(JOBS.jobs.values()))}
-
-    def last_job(item):
-        return max((rank[name] for name, job in JOBS.jobs.items() if job.is_user(item)), default=-1)
-
-    items.sort(key=lambda item: (not hasattr(item, "cell"), last_job(item)))
-
-
-def pytest_collection_finish(session):
-    """Starts the queue as soon as the tests are known (before the notebooks, which come first and use no
-    fixtures, run)."""
-    if not session.config.option.collectonly:
-        JOBS.run(session.items, _JobFolders())
-
-
-def pytest_sessionfinish(session):
-    import shutil
-
-    folders = JOBS.folder_factory
-    JOBS.stop()
-    JOBS.folder_factory = None
-    if folders is not None:
-        shutil.rmtree(folders.root, ignore_errors=True)
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Groups tests for pytest-xdist's `loadgroup`: the users of a shared run (notebooks: the root conftest.py)."""
+    for item in items:
+        groups = [SHARED_RUN_GROUPS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_RUN_GROUPS]
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
 
 
 # The tiny runs and the run that resumes the killed one compute on one thread: the resumed run must repeat the
 # reference's arithmetic bit for bit (test_reliability.py), and TensorFlow splits a reduction by its thread count,
-# which would otherwise follow the CPUs the job queue gives each process.
+# which would otherwise follow the machine's core count.
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1"}
 
 
-def start_tiny_runs(folder, users=()):
+def start_tiny_runs(folder):
     """Starts `TINY_TRAIN_OPTIONS` twice at the same time, to the end and killed mid-epoch (see `tiny_runs`)."""
     processes = {
         "reference": start_kcolor(
@@ -472,7 +285,7 @@ def start_tiny_runs(folder, users=()):
     return (folder, processes), list(processes.values())
 
 
-def start_recipe_run(folder, users=()):
+def start_recipe_run(folder):
     """Starts `kcolor.training.train(TrainConfig(out=folder / "run", **RECIPE_CHECK))` (see `recipe_run`)."""
     config = dict(RECIPE_CHECK, out=str(folder / "run"))
     code = f"{NO_GRAPH_OPTIMIZER}from kcolor.training import TrainConfig, train\ntrain(TrainConfig(**{config!r}))"
@@ -480,16 +293,14 @@ def start_recipe_run(folder, users=()):
     return (folder / "run", process), [process]
 
 
-# (tiny_runs: 20 s, and cli_commands' 30 s, which waits for it: before cli_commands in the queue)
-JOBS.register("tiny_runs", start_tiny_runs, uses_fixture("tiny_runs"), seconds=50)
-JOBS.register("recipe_run", start_recipe_run, uses_fixture("recipe_run"), seconds=40)
-
-
 @pytest.fixture(scope="session")
 def recipe_run(tmp_path_factory):
     """The run folder of `RECIPE_CHECK`'s training, once it finished."""
-    run_dir, process = JOBS.get("recipe_run")
-    result = finish(process, timeout=1800)
+    (run_dir, process), processes = start_recipe_run(tmp_path_factory.mktemp("recipe_run"))
+    try:
+        result = finish(process, timeout=1800)
+    finally:
+        stop(processes)
     if result.returncode != 0:
         raise AssertionError(f"the recipe run failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
     return run_dir
@@ -503,8 +314,11 @@ def tiny_runs(tmp_path_factory):
         `{"reference": (run_dir, process), "killed": (run_dir, process), "killed_checkpoint": folder}`, the
         last a copy of the killed run's `checkpoint/` folder as the kill left it.
     """
-    folder, processes = JOBS.get("tiny_runs")
-    runs = {name: (folder / name, finish(process)) for name, process in processes.items()}
+    (folder, processes), started = start_tiny_runs(tmp_path_factory.mktemp("tiny_runs"))
+    try:
+        runs = {name: (folder / name, finish(process)) for name, process in processes.items()}
+    finally:
+        stop(started)
     result = runs["reference"][1]
     if result.returncode != 0:
         raise AssertionError(f"kcolor train failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
@@ -512,20 +326,16 @@ def tiny_runs(tmp_path_factory):
     return runs
 
 
-_COPY_LOCK = threading.Lock()
-
-
 def copy_killed_checkpoint(folder):
-    """Copies the killed tiny run's `checkpoint/` folder, as the kill left it, once; returns the copy's path.
+    """Copies the killed tiny run's `checkpoint/` folder, as the kill left it; returns the copy's path.
 
-    Called by `tiny_runs` and by the `cli_commands` job before it resumes the killed run, whichever comes first.
+    `tiny_runs` calls it before `cli_runs` resumes the killed run, which changes the folder.
     """
     import shutil
 
     copy = folder / "killed_checkpoint"
-    with _COPY_LOCK:
-        if not copy.exists() and (folder / "killed" / "checkpoint").is_dir():
-            shutil.copytree(folder / "killed" / "checkpoint", copy)
+    if not copy.exists() and (folder / "killed" / "checkpoint").is_dir():
+        shutil.copytree(folder / "killed" / "checkpoint", copy)
     return copy
 
 
@@ -540,8 +350,8 @@ def tiny_run(tiny_runs):
 AS_A_USER = {"TF_CPP_MIN_LOG_LEVEL": None}
 
 
-def start_cli_commands(folder, users=()):
-    """Starts the commands of `cli_runs` at the same time, once the tiny runs ended (a background job)."""
+def start_cli_commands(folder, tiny_folder):
+    """Starts the commands of `cli_runs` at the same time, on the finished tiny runs in `tiny_folder`."""
     paths = dict(
         photos=folder / "photos", missing=folder / "missing.jpg", empty_folder=folder / "empty",
         out_dir=folder / "colorized", metrics_json=folder / "metrics" / "reference.json", report_dir=folder / "report",
@@ -550,12 +360,7 @@ def start_cli_commands(folder, users=()):
     (paths["photos"] / "notes.txt").write_text("not a photo")
     paths["empty_folder"].mkdir()
     fingerprints = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths["photos"].iterdir()}
-    tiny_folder, tiny_processes = JOBS.get("tiny_runs")
-    with JOBS.waiting():  # (in the session's thread: a test asked for this job before a lane started it)
-        for process in tiny_processes.values():
-            process.wait(timeout=1800)
     reference_dir, killed_dir = tiny_folder / "reference", tiny_folder / "killed"
-    copy_killed_checkpoint(tiny_folder)  # before the resumed run changes it
     processes = {
         "resumed": start_kcolor("train", "--resume", "--out", killed_dir, log_to=folder / "resumed",
                                 env={**ONE_THREAD, **AS_A_USER}),
@@ -569,15 +374,12 @@ def start_cli_commands(folder, users=()):
             "--out", paths["report_dir"], log_to=folder / "evaluated", env=AS_A_USER,
         ),
     }  # fmt: skip
-    return (processes, {**paths, "expected": expected, "fingerprints": fingerprints}), list(processes.values())
-
-
-JOBS.register("cli_commands", start_cli_commands, uses_fixture("cli_runs"), seconds=30)  # (its start waits for tiny)
+    return processes, {**paths, "expected": expected, "fingerprints": fingerprints}
 
 
 @pytest.fixture(scope="session")
-def cli_runs(tiny_runs):
-    """The commands that follow the training, run at the same time (each in a fresh process; a background job).
+def cli_runs(tiny_runs, tmp_path_factory):
+    """The commands that follow the training, run at the same time (each in a fresh process).
 
     * `resumed`: `kcolor train --resume` of the killed run (only `--out` given);
     * `colorized`: the `kcolor` script colorizing `write_test_photos`, a missing file, an empty folder and
@@ -593,8 +395,12 @@ def cli_runs(tiny_runs):
         `write_test_photos`), `fingerprints` (each input's bytes and modification time before the run),
         `missing`, `empty_folder`, `out_dir`, `metrics_json`, `report_dir`.
     """
-    processes, paths = JOBS.get("cli_commands")
-    return {**{name: finish(process) for name, process in processes.items()}, **paths}
+    tiny_folder = tiny_runs["reference"][0].parent
+    processes, paths = start_cli_commands(tmp_path_factory.mktemp("cli_runs"), tiny_folder)
+    try:
+        return {**{name: finish(process) for name, process in processes.items()}, **paths}
+    finally:
+        stop(processes.values())
 
 
 def write_test_photos(folder):

@@ -1,7 +1,8 @@
 """Smoke test of the benchmark harness: it runs end to end with tiny sizes and writes the JSON it promises.
 
 No timing is asserted (the harness is the place for numbers); only that every section produced its rows with
-the expected keys, and the FLOP count's bookkeeping.
+the expected keys, the FLOP count's bookkeeping, and that an A/B run measures a git revision from a worktree of its
+own (in a clone of this checkout's history) and removes it afterwards.
 """
 
 import json
@@ -10,15 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import (
-    JOBS,
-    finish,
-    simulation_breaks_tensorflow_bfloat16,
-    skip_if_simulation_breaks_tensorflow_bfloat16,
-    start_process,
-    subprocess_env,
-    uses_fixture,
-)
+from conftest import finish, skip_if_simulation_breaks_tensorflow_bfloat16, start_process, stop, subprocess_env
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))  # `benchmarks` lives beside `kcolor`, uninstalled
@@ -37,31 +30,26 @@ TINY = [
 RATE_KEYS = {"median", "min", "max", "iqr", "values"}
 
 
-def start_harness(folder, users=()):
-    """`python -m benchmarks` with `TINY` in a fresh process, with TensorFlow (a background job: tests/conftest.py)."""
+def start_harness(folder):
+    """`python -m benchmarks` with `TINY` in a fresh process, with TensorFlow; returns the process."""
     env = subprocess_env("tensorflow", {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY),
                                                                                    os.environ.get("PYTHONPATH")]))})
-    process = start_process([sys.executable, "-m", "benchmarks", *TINY, "--json", str(folder / "results.json")],
-                            log_to=folder / "harness", env=env)
-    return (folder, process), [process]
-
-
-# The peak section multiplies bfloat16 matrices, which the AVX2 simulation cannot run (conftest.py).
-JOBS.register(
-    "benchmark_harness", start_harness,
-    lambda item: uses_fixture("harness_run")(item) and not simulation_breaks_tensorflow_bfloat16("tensorflow"),
-    seconds=29,
-)  # fmt: skip
+    return start_process([sys.executable, "-m", "benchmarks", *TINY, "--json", str(folder / "results.json")],
+                         log_to=folder / "harness", env=env)
 
 
 @pytest.fixture
-def harness_run():
+def harness_run(tmp_path):
     """The JSON and printed output of the harness's run (`start_harness`)."""
+    # The peak section multiplies bfloat16 matrices, which the AVX2 simulation cannot run (conftest.py).
     skip_if_simulation_breaks_tensorflow_bfloat16()
-    folder, process = JOBS.get("benchmark_harness")
-    result = finish(process, timeout=900)
+    process = start_harness(tmp_path)
+    try:
+        result = finish(process, timeout=900)
+    finally:
+        stop([process])
     assert result.returncode == 0, f"the harness failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}"
-    return json.loads((folder / "results.json").read_text()), result.stdout
+    return json.loads((tmp_path / "results.json").read_text()), result.stdout
 
 
 def test_harness_runs_and_writes_json(harness_run):
@@ -151,44 +139,85 @@ def test_quality_holdout_train_and_score(tmp_path, capsys):
         "l1_weight": 300, "mixed_precision": "bfloat16", "l1_only": True}
 
 
-def test_pipeline_ab_against_a_git_revision(tmp_path):
-    """`--pipeline-revision`: every pipeline is also built from the kcolor of a git revision, in the same process."""
+@pytest.fixture
+def git_clone(tmp_path):
+    """A clone of this checkout's history (sharing its objects), so that A/B runs add and remove their worktrees
+    there and never in the repository under test."""
     import subprocess
 
-    repository = Path(__file__).resolve().parent.parent
-    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True).returncode != 0:
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY, capture_output=True).returncode != 0:
         pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    cloned = subprocess.run(["git", "clone", "--quiet", "--shared", "--no-checkout", str(REPOSITORY), str(clone)],
+                            capture_output=True, text=True)  # fmt: skip
+    if cloned.returncode != 0:
+        pytest.skip(f"could not clone the checkout: {cloned.stderr.strip()}")
+    return clone
+
+
+def _worktrees(repository):
+    import subprocess
+
+    listing = subprocess.run(["git", "worktree", "list", "--porcelain"], cwd=repository, capture_output=True,
+                             text=True, check=True).stdout  # fmt: skip
+    return [line.split(" ", 1)[1] for line in listing.splitlines() if line.startswith("worktree ")]
+
+
+def test_pipeline_ab_against_a_git_revision(tmp_path, git_clone):
+    """`--pipeline-revision`: every pipeline is also built from the kcolor of a git revision, in its own worktree."""
     path = tmp_path / "ab.json"
     arguments = ["--in-process", "--sections", "pipeline", "--pipeline-sources", "npz", "--pipeline-paths",
                  "load_dataset", "--pipeline-configs", "nazeri-cifar:0.0625:4", "--targets", "nazeri-cifar:0.0625:4",
                  "--pipeline-images", "8", "--pipeline-batches", "1", "--pipeline-drain", "1", "--repeats", "2",
                  "--npz", "", "--photos", "", "--tfds-examples", "0", "--pipeline-rounds", "1",
-                 "--pipeline-revision", "HEAD", "--json", str(path)]  # fmt: skip
+                 "--pipeline-revision", "HEAD", "--git-repository", str(git_clone), "--json", str(path)]  # fmt: skip
     assert main(arguments) == 0
     rows = {row["version"]: row for row in json.loads(path.read_text())["pipeline"]}
     assert set(rows) == {"working tree", "HEAD"}
     assert rows["working tree"]["revision"] == "HEAD" and rows["working tree"]["cpu_vs_revision"] > 0
     import kcolor.data
 
-    assert Path(kcolor.data.__file__).resolve().parent.parent.parent == repository  # the working tree again
+    assert Path(kcolor.data.__file__).resolve().parent.parent.parent == REPOSITORY  # the working tree's, always
 
 
-def test_the_train_path_of_a_revision_before_fit_input_reads_through_keras_adapter(tmp_path):
+def test_train_ab_runs_the_revision_in_a_worktree_and_removes_it(tmp_path, git_clone, monkeypatch):
+    """`--steps-revision`: the revision's kcolor is checked out in a temporary git worktree and timed there by a
+    worker process of its own; both sides give rows, and the worktree is gone afterwards."""
+    import tempfile
+
+    scratch = tmp_path / "scratch"  # where the worktree's temporary folder goes
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = tmp_path / "ab.json"
+    arguments = ["--in-process", "--sections", "train", "--configs", "nazeri-cifar:0.0625:4", "--xla", "off",
+                 "--precisions", "float32", "--repeats", "2", "--steps", "1", "--warmup", "0", "--no-reference",
+                 "--steps-revision", "HEAD", "--git-repository", str(git_clone), "--ab-rounds", "1",
+                 "--json", str(path)]  # fmt: skip
+    assert main(arguments) == 0
+    results = json.loads(path.read_text())
+    rows = {row["implementation"]: row for row in results["train"]}
+    assert set(rows) == {"kcolor", "kcolor@HEAD"}
+    for row in rows.values():
+        assert row["finite"] and row["images_per_second"]["median"] > 0 and row["rounds"] == 1
+    assert rows["kcolor@HEAD"]["steps_revision"] == "HEAD" and rows["kcolor@HEAD"]["flops_per_image"] is None
+    assert len(results["revisions"]["HEAD"]) == 40
+    assert _worktrees(git_clone) == [str(git_clone)]  # the worktree was removed ...
+    assert list(scratch.iterdir()) == []  # ... and its folder deleted
+
+
+def test_the_train_path_of_a_revision_before_fit_input_reads_through_keras_adapter(git_clone):
     """An A/B against a kcolor from before `kcolor.training_data.fit_input` measures the train path as `fit` read
     it then (Keras's `PyDataset` adapter), and the working tree's through `fit_input`."""
     import subprocess
 
-    from benchmarks.pipeline import KcolorVersion, Reader, revision_root
+    from benchmarks.ab import pipeline_ab
 
-    repository = Path(__file__).resolve().parent.parent
     before = "bee6efd"  # the last commit before fit_input
-    if subprocess.run(["git", "cat-file", "-e", before], cwd=repository, capture_output=True).returncode != 0:
+    if subprocess.run(["git", "cat-file", "-e", before], cwd=git_clone, capture_output=True).returncode != 0:
         pytest.skip(f"the checkout does not hold commit {before}")
-    kinds = {}
-    for version in (KcolorVersion("working tree"), KcolorVersion(before, revision_root(before, tmp_path))):
-        reader = Reader(version, "sample", "train", "sample", True, 16, 4, 8, None, 1)
-        reader.read(1)  # (it checks the batch shape)
-        reader.close()
-        kinds[version.label] = reader.kind
+    task = {"kind": "pipeline", "shapes": [["nazeri-cifar", 4]], "sources": ["sample"], "paths": ["train"],
+            "images": 8, "batches": 1, "drain": 1, "repeats": 1, "rounds": 1, "tfds_examples": 0}  # fmt: skip
+    _, rows = pipeline_ab(task, before, "tensorflow", repository=git_clone, in_process=True)
+    kinds = {row["version"]: row["pipeline"] for row in rows}  # (the reader checks the batch shape)
     assert kinds == {"working tree": "TrainingStream, kcolor's tf.data view",
                      before: "TrainingStream, Keras tf.data adapter"}

@@ -1,5 +1,6 @@
-"""Tests of `kcolor.callbacks`: atomic writes, checkpoints that survive interrupted saves and restore the whole
-training state, and the guards against non-finite losses and weights (in-process, a tiny GAN, no training)."""
+"""Tests of `kcolor.callbacks`, `kcolor.checkpoint` and `kcolor.run_files`: atomic writes, checkpoints that survive
+interrupted saves and restore the whole training state, and the guards against non-finite losses and weights
+(in-process, a tiny GAN, no training)."""
 
 import errno
 import json
@@ -10,14 +11,9 @@ import keras
 import numpy as np
 import pytest
 
-from kcolor.callbacks import (
-    GeneratorSaver,
-    NonFiniteGuard,
-    TrainingCheckpoint,
-    atomic_write,
-    seed_generator_states,
-    weights_finite,
-)
+from kcolor.callbacks import GeneratorSaver, NonFiniteGuard, weights_finite
+from kcolor.checkpoint import TrainingCheckpoint, seed_generator_states
+from kcolor.run_files import atomic_write
 from kcolor.training import TrainConfig, build_gan
 from kcolor.training_data import DataPosition
 

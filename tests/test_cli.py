@@ -15,7 +15,7 @@ import pytest
 from conftest import AS_A_USER, finish, process_env, start_kcolor
 from PIL import Image
 
-from kcolor import cli
+from kcolor import cli, cli_train
 
 
 @pytest.mark.parametrize(
@@ -182,4 +182,4 @@ def test_jit_flags(flags, expected):
     argv = ["train", *flags]
     args = cli.build_parser().parse_args(argv)
     args.argv = argv
-    assert cli._train_config(args).jit_compile == expected
+    assert cli_train.train_config(args).jit_compile == expected

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import JOBS, NO_GRAPH_OPTIMIZER, finish, start_process, uses_fixture
+from conftest import NO_GRAPH_OPTIMIZER, finish, start_process, stop
 
 from kcolor.data import SkippedImagesWarning, parse_spec
 from kcolor.models import get_preset
 from kcolor.tutorial import RUN_KINDS, course_config
+
+pytestmark = pytest.mark.slow  # trains in subprocesses
 
 tfds = pytest.importorskip("tensorflow_datasets")
 
@@ -59,23 +61,24 @@ def train_every_kind(folder):
         (folder / f"{kind}.json").write_text(json.dumps(facts))
 
 
-def start_training(folder, users=()):
+def start_training(folder):
     tests = str(Path(__file__).resolve().parent)
     code = (f"{NO_GRAPH_OPTIMIZER}import sys; sys.path.insert(0, {tests!r})\n"
             f"from test_course_full_mode import train_every_kind\n"
             f"from pathlib import Path\ntrain_every_kind(Path({str(folder)!r}))")
     process = start_process([sys.executable, "-c", code], log_to=folder / "train")
-    return (folder, process), [process]
-
-
-JOBS.register("course_full_mode", start_training, uses_fixture("full_mode_runs"), seconds=38)
+    return process
 
 
 @pytest.fixture(scope="module")
-def full_mode_runs():
-    """The folder where `train_every_kind` trained every course run (a background job: tests/conftest.py)."""
-    folder, process = JOBS.get("course_full_mode")
-    result = finish(process, timeout=1800)
+def full_mode_runs(tmp_path_factory):
+    """The folder where `train_every_kind` trained every course run (in a subprocess)."""
+    folder = tmp_path_factory.mktemp("course_full_mode")
+    process = start_training(folder)
+    try:
+        result = finish(process, timeout=1800)
+    finally:
+        stop([process])
     assert result.returncode == 0, f"training failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}"
     return folder
 

@@ -29,7 +29,7 @@ def test_colorfulness_of_gray_sepia_and_color():
 def test_tensorflow_skip_codes_match_numpy_reasons():
     tf = pytest.importorskip("tensorflow")
     from kcolor.data.preprocessing import SKIP_REASONS
-    from kcolor.data.tf_pipeline import skip_reason_code
+    from kcolor.data.tf_preprocessing import skip_reason_code
 
     rng = np.random.default_rng(3)
     cases = [tinted(128, (0, 0, 0)), tinted(128, (6, 2, -5)), tinted(100, (40, 0, -40)), tinted(90, (0, 3, 0))]

@@ -102,17 +102,17 @@ def padded(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("size", [16, 80])
 def test_crop_batch_gather_and_slices_cut_the_same_windows(size, monkeypatch):
     tf = pytest.importorskip("tensorflow")
-    from kcolor.data import tf_pipeline
+    from kcolor.data import tf_preprocessing
 
     images = [coded_image(index, max(size, height * size // 16), max(size, width * size // 16))
               for index, (height, width) in enumerate(SHAPES)]  # fmt: skip
     batch, sizes = padded(images)
     results = {}
     for path, limit in (("gather", 10**6), ("slices", 0)):
-        monkeypatch.setattr(tf_pipeline, "GATHER_MAX_SIZE", limit)
-        results[path] = [tf_pipeline.crop_batch(tf.constant(batch), tf.constant(sizes), size, tf.constant([seed, 1]))
+        monkeypatch.setattr(tf_preprocessing, "GATHER_MAX_SIZE", limit)
+        results[path] = [tf_preprocessing.crop_batch(tf.constant(batch), tf.constant(sizes), size, tf.constant([seed, 1]))
                          for seed in range(6)]  # fmt: skip
-        results[path].append(tf_pipeline.crop_batch(tf.constant(batch), tf.constant(sizes), size))
+        results[path].append(tf_preprocessing.crop_batch(tf.constant(batch), tf.constant(sizes), size))
     for gathered, sliced in zip(results["gather"], results["slices"]):
         assert np.array_equal(gathered.numpy(), sliced.numpy())
     windows = [window_of(square, images) for squares in results["gather"][:-1] for square in squares.numpy()]
@@ -121,7 +121,7 @@ def test_crop_batch_gather_and_slices_cut_the_same_windows(size, monkeypatch):
     for index, top, left, flipped in (window_of(square, images) for square in results["gather"][-1].numpy()):
         height, width = images[index].shape[:2]
         assert (top, left, flipped) == ((height - size) // 2, (width - size) // 2, False)
-    single = tf_pipeline.crop_square(tf.constant(images[3]), size, tf.constant([0, 1]))
+    single = tf_preprocessing.tf_crop_square(tf.constant(images[3]), size, tf.constant([0, 1]))
     window_of(single.numpy(), images)
 
 

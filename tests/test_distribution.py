@@ -12,9 +12,11 @@ import json
 import sys
 
 import pytest
-from conftest import BLOCK_TENSORFLOW, JOBS, NO_GRAPH_OPTIMIZER, finish, start_process, subprocess_env, uses_fixture
+from conftest import BLOCK_TENSORFLOW, NO_GRAPH_OPTIMIZER, finish, start_process, stop, subprocess_env
 
 from kcolor.distribution import KINDS, check_global_batch_size, resolve_kind
+
+pytestmark = pytest.mark.slow  # trains in subprocesses
 
 # Relative tolerances, from what float32 arithmetic guarantees rather than from one machine's results (they
 # must hold on AVX-512 and AVX2-only CPUs alike).
@@ -118,7 +120,7 @@ TF_IMAGES = ("np.concatenate([np.repeat(half[None], 2, axis=0).reshape(-1, 32, 3
 JAX_IMAGES = "np.random.default_rng(0).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)"
 
 
-def start_comparisons(folder, users=()):
+def start_comparisons(folder):
     """Both backends' comparisons, started together (about half the wall time of one after the other)."""
     processes = {
         "tensorflow": _launch(
@@ -132,16 +134,15 @@ def start_comparisons(folder, users=()):
             block_tensorflow=True,
         ),
     }  # fmt: skip
-    return processes, list(processes.values())
-
-
-JOBS.register("distribution_comparisons", start_comparisons, uses_fixture("comparisons"), seconds=28)
+    return processes
 
 
 @pytest.fixture(scope="module")
-def comparisons():
-    """The two comparisons' processes (a background job of the session: tests/conftest.py)."""
-    return JOBS.get("distribution_comparisons")
+def comparisons(tmp_path_factory):
+    """The two comparisons' processes, started together (each test waits for its own)."""
+    processes = start_comparisons(tmp_path_factory.mktemp("distribution_comparisons"))
+    yield processes
+    stop(processes.values())
 
 
 def test_mirrored_strategy_matches_one_device(comparisons):
@@ -197,7 +198,7 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def start_workers(folder, users=()):
+def start_workers(folder):
     """The two workers of a `multi-worker` run, started (their output goes to `worker{index}.stdout`)."""
     cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
     processes = []
@@ -206,16 +207,15 @@ def start_workers(folder, users=()):
         processes.append(start_process([sys.executable, "-c", WORKER, str(folder / f"worker{index}")],
                                        log_to=folder / f"worker{index}",
                                        env=subprocess_env("tensorflow", {"TF_CONFIG": tf_config})))
-    return processes, processes
-
-
-JOBS.register("multi_worker", start_workers, uses_fixture("workers"), seconds=15)
+    return processes
 
 
 @pytest.fixture(scope="module")
-def workers():
-    """The processes of the two workers (a background job of the session: tests/conftest.py)."""
-    return JOBS.get("multi_worker")
+def workers(tmp_path_factory):
+    """The processes of the two workers of a `multi-worker` run."""
+    processes = start_workers(tmp_path_factory.mktemp("multi_worker"))
+    yield processes
+    stop(processes)
 
 
 def test_multi_worker_training_on_two_local_workers(workers):

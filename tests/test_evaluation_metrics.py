@@ -176,3 +176,22 @@ def test_metrics_work_without_tensorflow_or_keras(run_python):
         """,
         block_tensorflow=True,
     )
+
+
+def test_names_moved_out_of_metrics_report_and_judge_stay_importable_there():
+    from kcolor.evaluation import color_error, colorfulness_metric, comparison, judge, judge_training, metrics
+    from kcolor.evaluation import report, report_tables, rgb_fidelity, semantic_judge
+
+    moved = {
+        metrics: (comparison, ("ImageComparison", "MetricSettings", "PSNR_CAP_DB", "AUC_MAX_THRESHOLD")),
+        report: (report_tables, ("Report",)),
+        judge: (semantic_judge, ("SemanticJudge", "load_judge", "imagenet_judge", "judge_from_spec")),
+    }
+    for old, (new, names) in moved.items():
+        for name in names:
+            assert getattr(old, name) is getattr(new, name), (old.__name__, name)
+    assert metrics.pixel_accuracy is color_error.pixel_accuracy and metrics.psnr is rgb_fidelity.psnr
+    assert metrics.ssim_window is rgb_fidelity.ssim_window and metrics.colorfulness is colorfulness_metric.colorfulness
+    assert metrics._accuracy_batch is color_error.accuracy_batch  # notebooks/03_evaluation.ipynb shows its source
+    assert judge.train_judge is judge_training.train_judge
+    assert judge.build_judge_classifier is judge_training.build_judge_classifier

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from conftest import (
     BLOCK_TENSORFLOW,
-    JOBS,
     finish,
     skip_if_simulation_breaks_tensorflow_bfloat16,
     start_process,
+    stop,
     subprocess_env,
 )
 
@@ -81,40 +81,54 @@ def test_fit_on_tensorflow():
 
 
 # With `adversarial = False` the GAN's generator follows exactly the L1-only U-Net's updates, its discriminator
-# stays untouched, and the logged names do not change; switching back in the middle of `fit` plays the GAN game.
-# One 3-epoch `fit` per model (2 epochs of warm-up, then 1 of the game), with the weights saved after epoch 2.
+# stays untouched, and the logged names do not change; set back between two `fit` calls, it plays the GAN game.
+# Per model: a 2-epoch `fit` of warm-up, then `fit(epochs=3, initial_epoch=2)` of the game (the weights saved
+# after epoch 2), tracing the train step once per phase. The U-Net trains 3 epochs in one `fit`.
 WARMUP_CHECK = """
 import math
 import numpy as np, keras
-from kcolor.callbacks import L1Warmup
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_discriminator, build_generator
 images = np.random.default_rng(1).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
 
+traced = {}  # id of a model -> `adversarial` at each trace of its train step (fit runs the traced step)
+
+class CountingGAN(ColorizationGAN):
+    def train_step(self, *args):
+        traced.setdefault(id(self), []).append(self.adversarial)
+        return super().train_step(*args)
+
 class EndOfWarmup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:  # the last epoch of L1Warmup(2)
+        if epoch == 1:  # the last epoch of the warm-up
             self.generator = [w.copy() for w in self.model.generator.get_weights()]
             discriminator = self.model.discriminator
             self.discriminator = None if discriminator is None else [w.copy() for w in discriminator.get_weights()]
 
-def trained(with_discriminator):
+def trained(with_discriminator, one_fit):
     keras.utils.set_random_seed(0)
-    generator = build_generator(width_multiplier=0.125)  # the same initial weights in both models
+    generator = build_generator(width_multiplier=0.125)  # the same initial weights in every model
     discriminator = build_discriminator(width_multiplier=0.125) if with_discriminator else None
-    gan = ColorizationGAN(generator, discriminator)
+    gan = CountingGAN(generator, discriminator)
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     d_before = None if discriminator is None else [w.copy() for w in discriminator.get_weights()]
     warmed_up = EndOfWarmup()
-    history = gan.fit(images[:16], batch_size=8, epochs=3, shuffle=False, verbose=0,
-                      callbacks=[L1Warmup(2), warmed_up])
-    return gan, d_before, warmed_up, history.history
+    fit = dict(batch_size=8, shuffle=False, verbose=0)
+    if one_fit:
+        history = gan.fit(images[:16], epochs=3, callbacks=[warmed_up], **fit).history
+    else:
+        gan.adversarial = False
+        history = gan.fit(images[:16], epochs=2, callbacks=[warmed_up], **fit).history
+        gan.adversarial = True
+        game = gan.fit(images[:16], epochs=3, initial_epoch=2, **fit).history
+        history = {name: values + game[name] for name, values in history.items()}
+    return gan, d_before, warmed_up, history
 
 def largest_difference(first, second):
     return max(float(np.abs(a - b).max()) for a, b in zip(first, second))
 
-gan, d_before, warmed_up, history = trained(True)
-baseline, _, baseline_warmed_up, baseline_history = trained(False)
+gan, d_before, warmed_up, history = trained(True, one_fit=False)
+baseline, _, baseline_warmed_up, baseline_history = trained(False, one_fit=True)
 # The U-Net alone (no discriminator) logs only its own losses.
 assert set(baseline_history) == {"g_loss", "g_l1"} and math.isfinite(baseline_history["g_l1"][-1]), baseline_history
 # After the warm-up: G took the U-Net's very updates (the same float32 operations in the same order, so equal up
@@ -126,11 +140,33 @@ assert history["d_loss"][:2] == [0.0, 0.0] and history["g_adversarial"][:2] == [
 assert gan.adversarial and history["d_loss"][2] > 0 and history["g_adversarial"][2] > 0, history
 assert largest_difference(gan.discriminator.get_weights(), d_before) > 0
 assert largest_difference(gan.generator.get_weights(), baseline.generator.get_weights()) > 1e-4
+# One trace per phase (the U-Net's one phase across its epochs).
+assert traced[id(gan)] == [False, True] and traced[id(baseline)] == [False], traced
 """
 
 
 def test_l1_warmup_on_tensorflow():
     exec(WARMUP_CHECK, {})
+
+
+class SwitchToTheGame(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.adversarial = True
+
+
+def test_adversarial_changes_between_fits_never_inside_one():
+    gan = make_gan()
+    gan.adversarial = True  # unchanged: nothing to do
+    gan.make_train_function()
+    gan.adversarial = False  # the next fit traces the L1-only step
+    assert gan.train_function is None and not gan.adversarial
+    with pytest.raises(RuntimeError, match="cannot change while `fit` runs. Set it between two `fit` calls"):
+        gan.fit(random_images(8), batch_size=8, epochs=1, verbose=0, callbacks=[SwitchToTheGame()])
+    assert not gan.adversarial
+    gan.adversarial = True  # after the failed fit, outside it, as before
+    assert gan.adversarial
+    with pytest.raises(ValueError, match="no discriminator"):
+        make_gan(l1_only=True).adversarial = True
 
 
 # On JAX, in the subprocess (TensorFlow's equivalent is test_mixed_precision_on_tensorflow).
@@ -394,32 +430,27 @@ class JaxChecks:
         return outcome
 
 
-def start_jax_checks(folder, users=()):
-    """The JAX checks of the selected JAX tests (all of them when not known), in one subprocess."""
-    names = sorted({JAX_TESTS[item.name] for item in users}) or list(JAX_CHECKS)
-    checks = JaxChecks(names, folder)
-    return checks, [checks.process]
-
-
-JOBS.register("jax_checks", start_jax_checks,
-              lambda item: item.name in JAX_TESTS and getattr(item, "module", None) is sys.modules[__name__],
-              seconds=41)
-
-
 @pytest.fixture(scope="module")
-def jax_checks():
-    """The JAX checks' subprocess (a background job of the session: tests/conftest.py)."""
-    return JOBS.get("jax_checks")
+def jax_checks(request, tmp_path_factory):
+    """The JAX checks of this session's selected JAX tests, in one TensorFlow-free subprocess."""
+    selected = {item.name for item in request.session.items if item.path == request.path}
+    names = sorted({check for test, check in JAX_TESTS.items() if test in selected}) or list(JAX_CHECKS)
+    checks = JaxChecks(names, tmp_path_factory.mktemp("jax_checks"))
+    yield checks
+    stop([checks.process])
 
 
+@pytest.mark.slow
 def test_fit_on_jax_without_tensorflow_installed(jax_checks):
     # FIT_CHECK prints whether TensorFlow was imported; the subprocess blocks every import of it.
     assert jax_checks.outcome("fit")["stdout"].strip().splitlines()[-1] == "False"
 
 
+@pytest.mark.slow
 def test_l1_warmup_on_jax(jax_checks):
     jax_checks.outcome("warmup")
 
 
+@pytest.mark.slow
 def test_mixed_precision_on_jax(jax_checks):
     jax_checks.outcome("mixed_precision")

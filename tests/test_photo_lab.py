@@ -1,9 +1,9 @@
-"""The host-side full-resolution L*a*b* math of `colorize_photo` agrees with `kcolor.color`."""
+"""The full-resolution photo steps of `kcolor.host_lab` (used by `colorize_photo`) agree with `kcolor.color`."""
 
 import numpy as np
 import pytest
 
-from kcolor import photo_lab
+from kcolor import host_lab
 from kcolor.color import lab_to_rgb, rgb_to_lab
 from kcolor.colorize import colorize_photo
 
@@ -17,13 +17,13 @@ def photo():
 
 def test_lightness_matches_the_keras_conversion(photo):
     expected = np.asarray(rgb_to_lab(photo[None]))[0, ..., 0]
-    np.testing.assert_allclose(photo_lab.lightness_from_luminance(photo_lab.luminance(photo)), expected, atol=1e-3)
+    np.testing.assert_allclose(host_lab.lightness_from_luminance(host_lab.luminance(photo)), expected, atol=1e-3)
     gray = photo[..., 1]
     expected_gray = np.asarray(rgb_to_lab(np.repeat(gray[None, ..., None], 3, axis=-1)))[0, ..., 0]
-    np.testing.assert_allclose(photo_lab.lightness_from_luminance(photo_lab.luminance(gray)), expected_gray, atol=1e-3)
-    np.testing.assert_allclose(photo_lab.normalized_lightness(photo), expected / 50 - 1, atol=1e-4)
+    np.testing.assert_allclose(host_lab.lightness_from_luminance(host_lab.luminance(gray)), expected_gray, atol=1e-3)
+    np.testing.assert_allclose(host_lab.normalized_lightness(photo), expected / 50 - 1, atol=1e-4)
     with pytest.raises(ValueError, match="uint8"):
-        photo_lab.luminance(photo.astype(np.float32))
+        host_lab.luminance(photo.astype(np.float32))
 
 
 @pytest.mark.parametrize("ab_range", [10.0, 110.0])  # everyday colors, and far out of gamut (clipped)
@@ -31,7 +31,7 @@ def test_colorized_rgb_is_within_one_level_of_the_keras_conversion(photo, ab_ran
     ab = np.random.default_rng(0).uniform(-ab_range, ab_range, photo.shape[:2] + (2,)).astype(np.float32)
     lightness = np.asarray(rgb_to_lab(photo[None]))[0, ..., :1]
     expected = np.round(np.asarray(lab_to_rgb(np.concatenate([lightness, ab], axis=-1)[None]))[0] * 255)
-    result = photo_lab.colorized_rgb(photo_lab.luminance(photo), ab)
+    result = host_lab.colorized_rgb(host_lab.luminance(photo), ab)
     # The 16-bit gamma table moves an output by under 0.06 of a level, so only ties can round differently.
     assert result.dtype == np.uint8 and np.abs(result.astype(int) - expected).max() <= 1
 

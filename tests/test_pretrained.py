@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import BLOCK_TENSORFLOW, JOBS, finish, start_process, subprocess_env, uses_fixture
+from conftest import BLOCK_TENSORFLOW, finish, start_process, subprocess_env
 
 from kcolor.colorize import colorize_photo
 from kcolor.model_files import default_render_size, generator_path
@@ -95,19 +95,12 @@ print("shape", ab.shape, bool(np.isfinite(ab).all()))
 """
 
 
-def start_jax_load(folder, users=()):
-    """Loads the shipped model and runs it once with KERAS_BACKEND=jax, TensorFlow blocked (a background job)."""
-    process = start_process([sys.executable, "-c", BLOCK_TENSORFLOW + JAX_LOAD], log_to=folder / "jax",
-                            env=subprocess_env("jax"))
-    return process, [process]
-
-
-JOBS.register("pretrained_on_jax", start_jax_load, uses_fixture("loaded_on_jax"), seconds=7)
-
-
 @pytest.fixture
-def loaded_on_jax():
-    return finish(JOBS.get("pretrained_on_jax"), timeout=600)
+def loaded_on_jax(tmp_path):
+    """Loads the shipped model and runs it once with KERAS_BACKEND=jax, TensorFlow blocked (in a subprocess)."""
+    process = start_process([sys.executable, "-c", BLOCK_TENSORFLOW + JAX_LOAD], log_to=tmp_path / "jax",
+                            env=subprocess_env("jax"))
+    return finish(process, timeout=600)
 
 
 def test_the_shipped_model_loads_on_jax_without_tensorflow(loaded_on_jax):

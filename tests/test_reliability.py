@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kcolor import cli
-from kcolor.callbacks import TrainingCheckpoint
+from kcolor import cli, cli_colorize
+from kcolor.checkpoint import TrainingCheckpoint
 from kcolor.data import DatasetError, SkippedImagesWarning, load_arrays
 from kcolor.training import TrainConfig, build_gan
 
@@ -148,7 +148,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_clear_line(tiny_run, tmp
 
     read_only = tmp_path / "read_only"
     read_only.mkdir()
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)  # as for a user on a read-only folder
+    monkeypatch.setattr(cli_colorize.os, "access", lambda path, mode: False)  # as for a user on a read-only folder
     assert cli.main(["colorize", str(photo), "--model", model, "--out-dir", str(read_only)]) == 2
     error = capsys.readouterr().err.strip()
     assert error == f"kcolor colorize: error: cannot write to output folder {read_only}: permission denied"

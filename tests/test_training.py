@@ -13,16 +13,16 @@ import tensorflow as tf
 from conftest import RECIPE_CHECK
 from tensorflow.python.framework import config as tf_config  # (tf.config has no query and no disable)
 
-from kcolor import cli
-from kcolor.callbacks import TrainingCheckpoint
+from kcolor import cli, cli_train
+from kcolor.checkpoint import TrainingCheckpoint
 from kcolor.data import DatasetError
 from kcolor.gan import ColorizationGAN
 from kcolor.model_files import load_generator
+from kcolor.run_files import truncate_history
 from kcolor.training import (
     OutOfMemoryError,
     TrainConfig,
     _run_folder_lock,
-    _truncate_history,
     build_gan,
     is_out_of_memory,
     train,
@@ -245,7 +245,7 @@ def test_cli_resume_takes_the_saved_options_and_explicit_overrides(tmp_path):
     argv = ["train", "--resume", "--out", str(run_dir), "--epochs", "5", "--learning-rate", "0.001"]
     args = cli.build_parser().parse_args(argv)
     args.argv = argv
-    config = cli._train_config(args)
+    config = cli_train.train_config(args)
     assert (config.width_multiplier, config.image_size, config.seed, config.steps_per_epoch) == (0.125, 16, 7, 6)
     assert (config.epochs, config.generator_learning_rate, config.out, config.resume) == (5, 0.001, str(run_dir), True)
     assert config.jit_compile is False  # saved; --no-jit was not repeated
@@ -260,7 +260,7 @@ def test_a_run_folder_is_used_by_one_training_at_a_time(tmp_path):
 def test_truncate_history_drops_unfinished_epochs_and_torn_lines(tmp_path):
     path = tmp_path / "history.csv"
     path.write_text("epoch,g_loss\n0,1.5\n1,1.25\n2,1.0\n3,0.")
-    _truncate_history(path, 2)
+    truncate_history(path, 2)
     assert path.read_text() == "epoch,g_loss\n0,1.5\n1,1.25\n"
 
 
@@ -376,7 +376,7 @@ def test_an_unreadable_config_json_is_one_clear_error_on_resume(tmp_path):
     args = cli.build_parser().parse_args(argv)
     args.argv = argv
     with pytest.raises(ValueError, match="cannot read .*config.json to resume the run"):
-        cli._train_config(args)
+        cli_train.train_config(args)
     with pytest.raises(ValueError, match="cannot read .*config.json to resume the run"):
         train(TrainConfig(**TINY, out=str(run_dir), epochs=2, resume=True))
 

@@ -1,18 +1,19 @@
-"""The ``tf.data`` versions of the preprocessing stages, and the pipelines built from them.
+"""The `tf.data` pipelines: the preprocessing stages of `kcolor.data.preprocessing` run in parallel.
 
-Same two stages as :mod:`kcolor.data.preprocessing`, written with TensorFlow ops so they run
-in parallel inside ``tf.data``: resize the shorter side (:func:`resize_shorter_side`), drop
-unusable images and note each image's size (:func:`drop_unusable_images`, with one report at the
+Same two stages as the NumPy pipeline, made of the graph-mode steps of
+`kcolor.data.tf_preprocessing` (which take their rules from `kcolor.data.preprocessing_rules`):
+decode (`decode_image`), resize the shorter side (`tf_resize_shorter_side`), drop
+unusable images and note each image's size (`drop_unusable_images`, with one report at the
 end of the first pass), then cache, shuffle, batch the uncropped images
 (padded to the batch's largest), crop and flip them a whole batch at a time
-(:func:`crop_batch`), and prefetch (:func:`batch_pipeline`). Random ops are stateless and fed
-from ``tf.data.Dataset.random``, so a seed fixes every epoch's order and crops while epochs still
-differ. Local sources enter through :func:`image_source_dataset`, which asks
-:class:`~kcolor.data.numpy_pipeline.ImageSourceSampler` for one batch per call; ``sample``
-through :func:`numpy_batches_dataset`. This module imports TensorFlow at import time, so
-:mod:`kcolor.data` imports it lazily.
+(`crop_batch`), and prefetch (`batch_pipeline`). Random ops are stateless and fed
+from `tf.data.Dataset.random`, so a seed fixes every epoch's order and crops while epochs still
+differ. Local sources enter through `image_source_dataset`, which asks
+`kcolor.data.numpy_pipeline.ImageSourceSampler` for one batch per call; `sample`
+through `numpy_batches_dataset`. This module imports TensorFlow at import time, so
+`kcolor.data` imports it lazily.
 
-Why whole batches: at 32 px a per-image ``map`` costs more than the work it does (tf.data runs
+Why whole batches: at 32 px a per-image `map` costs more than the work it does (tf.data runs
 a function per element), and the per-batch crop made the cached CIFAR-10 pipeline about three
 times cheaper per image (docs/PERFORMANCE.md, "Input pipeline on two cores").
 """
@@ -24,61 +25,34 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from kcolor.data.images import GRAYSCALE_TOLERANCE
 from kcolor.data.options import LoadOptions
-from kcolor.data.preprocessing import MIN_SOURCE_COLORFULNESS, MIN_SOURCE_SIDE, SKIP_REASONS
+from kcolor.data.preprocessing_rules import SKIP_REASONS
 from kcolor.data.reporting import SkipReport
-from kcolor.data.sources import ImageSource
+from kcolor.data.tf_preprocessing import crop_batch, skip_reason_code, tf_resize_shorter_side
 
 AUTOTUNE = tf.data.AUTOTUNE
-
-
-def skip_reason_code(image: tf.Tensor, source_shape: tf.Tensor | None = None) -> tf.Tensor:
-    """0 to keep an RGB ``uint8`` image, else 1 + the index of its reason in ``SKIP_REASONS``.
-
-    Mirrors :func:`kcolor.data.preprocessing.skip_reason`.
-
-    Args:
-        image: the pixels whose colors are checked (grayscale, colorless).
-        source_shape: ``(height, width, ...)`` of the source image for the "too small" check;
-            default: the shape of ``image``.
-    """
-    shape = tf.shape(image) if source_shape is None else source_shape
-    too_small = tf.minimum(shape[0], shape[1]) < MIN_SOURCE_SIDE
-    spread = tf.reduce_max(image, axis=-1) - tf.reduce_min(image, axis=-1)
-    grayscale = tf.reduce_max(tf.cast(spread, tf.int32)) <= GRAYSCALE_TOLERANCE
-    rgb = tf.cast(image, tf.float32)
-    red_green = rgb[..., 0] - rgb[..., 1]
-    yellow_blue = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
-    colorfulness = tf.sqrt(tf.math.reduce_variance(red_green) + tf.math.reduce_variance(yellow_blue)) + 0.3 * tf.sqrt(
-        tf.reduce_mean(red_green) ** 2 + tf.reduce_mean(yellow_blue) ** 2
-    )
-    colorless = colorfulness < MIN_SOURCE_COLORFULNESS
-    code = tf.where(colorless, SKIP_REASONS.index("colorless") + 1, 0)
-    code = tf.where(grayscale, SKIP_REASONS.index("grayscale") + 1, code)
-    return tf.where(too_small, SKIP_REASONS.index("too small") + 1, code)
 
 
 def drop_unusable_images(
     dataset: tf.data.Dataset, report: SkipReport, *, image_size: int, limit: int | None = None
 ) -> tf.data.Dataset:
-    """Stage one on ``(image, label)`` elements: resize, drop unusable images (counted), note sizes.
+    """Stage one on `(image, label)` elements: resize, drop unusable images (counted), note sizes.
 
-    Every image is resized so its shorter side is ``image_size`` (:func:`resize_shorter_side`),
-    then checked (:func:`skip_reason_code`): "too small" on the source's shape, "grayscale" and
+    Every image is resized so its shorter side is `image_size` (`tf_resize_shorter_side`),
+    then checked (`skip_reason_code`): "too small" on the source's shape, "grayscale" and
     "colorless" on the resized pixels. Checking the resized image costs a fraction of checking
     the source (a 320 px Imagenette photo has six times the pixels of its 128 px version) and
     drops the same images but for borderline cases (docs/PERFORMANCE.md).
 
     Args:
-        dataset: elements ``(uint8 image (H, W, 3), label)``.
-        report: counts every skipped image; :meth:`SkipReport.report` is called once the first
+        dataset: elements `(uint8 image (H, W, 3), label)`.
+        report: counts every skipped image; `SkipReport.report` is called once the first
             pass is complete.
         image_size: the length of the resized images' shorter side.
-        limit: keep only the first ``limit`` usable images.
+        limit: keep only the first `limit` usable images.
 
     Returns:
-        ``(image, size, label)`` elements (:func:`with_size`) of the usable images.
+        `(image, size, label)` elements (`with_size`) of the usable images.
     """
 
     def count_skip(code):
@@ -86,7 +60,7 @@ def drop_unusable_images(
         return False
 
     def resize_and_check(image, label):
-        resized = resize_shorter_side(image, image_size)
+        resized = tf_resize_shorter_side(image, image_size)
         return with_size(resized, label) + (skip_reason_code(resized, tf.shape(image)),)
 
     def keep(image, size, label, code):
@@ -102,10 +76,23 @@ def drop_unusable_images(
 
 
 def call_after_last_element(dataset: tf.data.Dataset, callback: Callable[[], None]) -> tf.data.Dataset:
-    """Run ``callback`` in Python each time an iteration of ``dataset`` is exhausted.
+    """Run `callback` in Python each time an iteration of `dataset` is exhausted.
 
-    Implemented as one extra element, built to match ``dataset.element_spec``, whose filter
-    predicate calls ``callback`` and drops it.
+    Implemented as one extra element, built to match `dataset.element_spec`, whose filter
+    predicate calls `callback` and drops it.
+
+    Args:
+        dataset: any dataset.
+        callback: called with no arguments, in Python, after each complete pass.
+
+    Returns:
+        A dataset with the same elements.
+
+    Example:
+        ```python
+        dataset = call_after_last_element(tf.data.Dataset.range(3), lambda: print("done"))
+        list(dataset.as_numpy_iterator())  # prints "done", then gives [0, 1, 2]
+        ```
     """
 
     def placeholder(spec: tf.TensorSpec) -> tf.Tensor:
@@ -123,14 +110,26 @@ JPEG_SCALES = (1, 2, 4, 8)
 
 
 def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
-    """Decode an image file's bytes (JPEG, PNG, GIF, BMP) to ``uint8 (H, W, 3)``, a large JPEG at a reduced scale.
+    """Decode an image file's bytes (JPEG, PNG, GIF, BMP) to `uint8 (H, W, 3)`, a large JPEG at a reduced scale.
 
-    A JPEG whose shorter side is at least twice ``image_size`` is decoded at the smallest scale
-    of :data:`JPEG_SCALES` that keeps its shorter side at least ``image_size`` (the resize to
-    ``image_size`` follows, as for every image). For a 320 px Imagenette photo and 128 px
+    A JPEG whose shorter side is at least twice `image_size` is decoded at the smallest scale
+    of `JPEG_SCALES` that keeps its shorter side at least `image_size` (the resize to
+    `image_size` follows, as for every image). For a 320 px Imagenette photo and 128 px
     training crops that is half size, which saved 0.3 of 2.1 ms of CPU per photo for decoding,
     resizing and checking it (docs/PERFORMANCE.md). Other formats, and JPEGs under twice
-    ``image_size``, are decoded in full.
+    `image_size`, are decoded in full.
+
+    Args:
+        encoded: a string scalar tensor, the file's bytes.
+        image_size: the training size the image will be resized to.
+
+    Returns:
+        `uint8 (H, W, 3)`.
+
+    Example:
+        ```python
+        decode_image(tf.io.read_file("beach.jpg"), 128).shape  # (240, 320, 3) for a 480 x 640 photo
+        ```
     """
 
     def jpeg():
@@ -148,115 +147,45 @@ def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
     return tf.ensure_shape(image, [None, None, 3])
 
 
-def resize_shorter_side(image: tf.Tensor, image_size: int) -> tf.Tensor:
-    """Resize so the shorter side is ``image_size`` (bilinear, antialiased), back to ``uint8``.
-
-    Mirrors :func:`kcolor.data.preprocessing.resize_shorter_side`; images of the right size
-    are passed through untouched.
-    """
-    shape = tf.shape(image)[:2]
-    scale = image_size / tf.cast(tf.reduce_min(shape), tf.float32)
-    new_shape = tf.maximum(image_size, tf.cast(tf.round(tf.cast(shape, tf.float32) * scale), tf.int32))
-
-    def resize():
-        resized = tf.image.resize(image, new_shape, method="bilinear", antialias=True)
-        return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
-
-    return tf.cond(tf.reduce_all(tf.equal(new_shape, shape)), lambda: image, resize)
-
-
-def crop_square(image: tf.Tensor, image_size: int, seed: tf.Tensor | None = None) -> tf.Tensor:
-    """Cut an ``image_size`` square of one image: random with a p = 0.5 left-right flip, or the center.
-
-    Mirrors :func:`kcolor.data.preprocessing.crop_square`; the pipelines crop whole batches with
-    :func:`crop_batch` instead.
-
-    Args:
-        image: ``uint8 (H, W, 3)`` with ``min(H, W) >= image_size``.
-        image_size: the side of the square.
-        seed: a stateless seed of shape ``(2,)`` for training; None for the center crop.
-    """
-    square = crop_batch(image[tf.newaxis], tf.shape(image)[tf.newaxis, :2], image_size, seed)
-    return square[0]
-
-
 def with_size(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """``(image, (height, width), label)``: the element form that :func:`batch_pipeline` takes.
+    """`(image, (height, width), label)`: the element form that `batch_pipeline` takes.
 
     Apply it before the cache, so that the per-epoch part of the pipeline has no per-image step.
+
+    Args:
+        image: `uint8 (H, W, 3)`.
+        label: the image's label.
+
+    Returns:
+        `(image, int32 [H, W], label)`.
+
+    Example:
+        ```python
+        dataset = dataset.map(with_size).cache()
+        ```
     """
     return image, tf.shape(image)[:2], label
 
 
-GATHER_MAX_SIZE = 64
-"""Up to this crop size :func:`crop_batch` crops with two ``tf.gather`` over the whole batch; above
-it, with one slice per image (``tf.map_fn``). A gather moves 3-byte pixels one by one, which is
-cheapest for small crops, where the per-image overhead dominates; slices copy whole rows, which
-wins for large crops (measured at 32 and 128 px)."""
-
-
-def crop_batch(images: tf.Tensor, sizes: tf.Tensor, image_size: int, seed: tf.Tensor | None = None) -> tf.Tensor:
-    """Cut an ``image_size`` square out of every image of a padded batch, all at once.
-
-    Training (``seed`` given): each square lies at a uniformly random position inside its own
-    image and is flipped left-right with probability 0.5, independently per image, as
-    :func:`kcolor.data.preprocessing.crop_square` does one image at a time. Evaluation (no seed):
-    the center square, no flip.
-
-    Args:
-        images: ``uint8 (B, H, W, 3)``; image ``i`` fills the top-left ``sizes[i]`` corner (the rest
-            is padding, as ``Dataset.padded_batch`` leaves it).
-        sizes: ``int32 (B, 2)`` heights and widths, each at least ``image_size``.
-        image_size: the side of the squares.
-        seed: a stateless seed of shape ``(2,)``; it fixes every square of the batch.
-
-    Returns:
-        ``uint8 (B, image_size, image_size, 3)``.
-    """
-    count = tf.shape(images)[0]
-    room = tf.cast(sizes, tf.int32) - image_size  # how far each square can move down and right
-    if seed is None:
-        top, left, flip = room[:, 0] // 2, room[:, 1] // 2, tf.zeros([count], tf.bool)
-    else:
-        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
-
-        def position(room_1d, stream):
-            uniform = tf.random.stateless_uniform([count], stream)
-            return tf.minimum(tf.cast(uniform * tf.cast(room_1d + 1, tf.float32), tf.int32), room_1d)
-
-        top, left = position(room[:, 0], seeds[0]), position(room[:, 1], seeds[1])
-        flip = tf.random.stateless_uniform([count], seeds[2]) < 0.5
-    if image_size <= GATHER_MAX_SIZE:
-        steps = tf.range(image_size)
-        rows = top[:, tf.newaxis] + steps
-        columns = left[:, tf.newaxis] + tf.where(flip[:, tf.newaxis], image_size - 1 - steps, steps)
-        squares = tf.gather(images, rows, axis=1, batch_dims=1)
-        squares = tf.gather(squares, columns, axis=2, batch_dims=1)
-    else:
-
-        def crop_one(arguments):
-            image, top_one, left_one, flip_one = arguments
-            square = image[top_one : top_one + image_size, left_one : left_one + image_size]
-            return tf.cond(flip_one, lambda: tf.reverse(square, axis=[1]), lambda: square)
-
-        signature = tf.TensorSpec([image_size, image_size, 3], images.dtype)
-        squares = tf.map_fn(crop_one, (images, top, left, flip), fn_output_signature=signature)
-    return tf.ensure_shape(squares, [None, image_size, image_size, 3])
-
-
 def batch_pipeline(dataset: tf.data.Dataset, options: LoadOptions, *, shuffle_buffer: int | None) -> tf.data.Dataset:
-    """Stage two on ``(image, size, label)`` elements: shuffle, batch, crop (and flip), prefetch.
+    """Stage two on `(image, size, label)` elements: shuffle, batch, crop (and flip), prefetch.
 
     Args:
-        dataset: ``(uint8 image with shorter side image_size, int32 (height, width), int64 label)``
-            elements, as :func:`with_size` makes them.
+        dataset: `(uint8 image with shorter side image_size, int32 (height, width), int64 label)`
+            elements, as `with_size` makes them.
         options: size, batching, seed and augmentation. The element order of parallel maps is
-            kept when ``options.deterministic``; otherwise it may vary, which is faster.
+            kept when `options.deterministic`; otherwise it may vary, which is faster.
         shuffle_buffer: shuffle with a buffer of this many elements; None does not shuffle
             here (the caller may have shuffled already).
 
     Returns:
         The batched, prefetched dataset.
+
+    Example:
+        ```python
+        options = LoadOptions(32, 128, seed=0, shuffle=True, augment=True)
+        batches = batch_pipeline(images_and_labels.map(with_size).cache(), options, shuffle_buffer=10_000)
+        ```
     """
     size, seed = options.image_size, options.seed
     if shuffle_buffer:
@@ -274,14 +203,25 @@ def batch_pipeline(dataset: tf.data.Dataset, options: LoadOptions, *, shuffle_bu
 
 
 def pipeline_options(deterministic: bool = True) -> tf.data.Options:
-    """The ``tf.data.Options`` of every kcolor pipeline: the determinism option, and no autotuning model.
+    """The `tf.data.Options` of every kcolor pipeline: the determinism option, and no autotuning model.
 
     With autotuning on, each pipeline's iterator runs a model thread, and destroying the iterator waits for
     it: on the 2-vCPU Zen 4 that wait took up to tens of seconds with the CPU idle (at the end of each pass of
     a TFDS run, and when a process exits; 4 short trainings on TFDS mock data took 50-87 s instead of 35 s,
-    the same CPU time). Without it, an ``AUTOTUNE`` parallelism stays at its starting value, the smaller of 16
+    the same CPU time). Without it, an `AUTOTUNE` parallelism stays at its starting value, the smaller of 16
     and the number of CPUs tf.data may use; the pipelines' throughput per CPU-second did not drop
     (docs/PERFORMANCE.md).
+
+    Args:
+        deterministic: keep the element order of parallel maps.
+
+    Returns:
+        A new `tf.data.Options`.
+
+    Example:
+        ```python
+        dataset = dataset.with_options(pipeline_options())
+        ```
     """
     data_options = tf.data.Options()
     data_options.deterministic = deterministic
@@ -296,18 +236,28 @@ def _finish(dataset: tf.data.Dataset, options: LoadOptions) -> tf.data.Dataset:
     return dataset.prefetch(AUTOTUNE).with_options(pipeline_options(options.deterministic))
 
 
-def image_source_dataset(source: ImageSource, options: LoadOptions) -> tf.data.Dataset:
-    """A ``tf.data`` pipeline over a folder or npz :class:`~kcolor.data.sources.ImageSource`.
+def image_source_dataset(sampler, options: LoadOptions) -> tf.data.Dataset:
+    """A `tf.data` pipeline over a folder or npz source, batches made by its NumPy sampler.
 
-    Each element is one batch that :class:`~kcolor.data.numpy_pipeline.ImageSourceSampler`
-    shuffles and crops in one ``tf.numpy_function`` call (decoding files when the source is not
-    cached); batches are made in parallel. Every iteration draws a new epoch key from
-    ``Dataset.random``, so epochs differ and a seed fixes them all.
+    Each element is one batch that the `kcolor.data.numpy_pipeline.ImageSourceSampler` shuffles
+    and crops in one `tf.numpy_function` call (decoding files when the source is not cached);
+    batches are made in parallel. Every iteration draws a new epoch key from `Dataset.random`,
+    so epochs differ and a seed fixes them all.
+
+    Args:
+        sampler: the `ImageSourceSampler` of the split (`kcolor.data.dataset.local_sampler`).
+        options: batching, seed and labels.
+
+    Returns:
+        The batched, prefetched dataset.
+
+    Example:
+        ```python
+        options = LoadOptions(32, 128, seed=0, shuffle=True, augment=True)
+        dataset = image_source_dataset(local_sampler(parse_spec("folder:photos"), "train", options), options)
+        ```
     """
-    from kcolor.data.numpy_pipeline import ImageSourceSampler
-
-    sampler = ImageSourceSampler(source, options)
-    count, batch_size, size = len(source), options.batch_size, options.image_size
+    count, batch_size, size = sampler.num_items, options.batch_size, options.image_size
     batches = count // batch_size if options.drop_remainder else -(-count // batch_size)
 
     def load(key, index):
@@ -327,9 +277,21 @@ def image_source_dataset(source: ImageSource, options: LoadOptions) -> tf.data.D
 
 
 def numpy_batches_dataset(batches, image_size: int) -> tf.data.Dataset:
-    """Wrap :class:`~kcolor.data.numpy_pipeline.NumpyBatches` (the sample set) as ``tf.data``.
+    """Wrap `kcolor.data.numpy_pipeline.NumpyBatches` (the sample set) as `tf.data`.
 
-    Every iteration of the dataset is one pass over ``batches`` and so one epoch of crops.
+    Every iteration of the dataset is one pass over `batches` and so one epoch of crops.
+
+    Args:
+        batches: the `NumpyBatches`.
+        image_size: the side of its square images.
+
+    Returns:
+        The prefetched dataset of the same batches.
+
+    Example:
+        ```python
+        dataset = numpy_batches_dataset(NumpyBatches(sampler, options), options.image_size)
+        ```
     """
     images_spec = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
     signature = (images_spec, tf.TensorSpec([None], tf.int64)) if batches.with_labels else images_spec

@@ -1,18 +1,18 @@
 """Evaluation of colorization models: metrics, reports, figures and a Turing test.
 
-Everything works on numpy ``uint8`` RGB batches ``(N, H, W, 3)``. The metrics
-follow the papers the project reproduces: pixel accuracy of Nazeri et al.
-(2018), the ab-error AuC of Zhang et al. (2016), PSNR, SSIM, colourfulness
-(Hasler & Süsstrunk 2003) and FID. A report always shows two reference rows,
-*gray* (no colour) and *ground truth* (perfect), around the models. Importing
-this package does not import TensorFlow or Keras; FID and model evaluation
-import Keras when called.
+Everything works on NumPy `uint8` RGB batches `(N, H, W, 3)`. The metrics follow the papers the project
+reproduces: pixel accuracy of Nazeri et al. (2018), the ab-error AuC of Zhang et al. (2016), PSNR, SSIM,
+colorfulness (Hasler & Süsstrunk 2003) and FID. A report always shows two reference rows, *gray* (no color) and
+*ground truth* (perfect), around the models. Importing this package does not import TensorFlow or Keras (its
+L*a*b* math is `kcolor.host_lab`, in NumPy); FID and model evaluation import Keras when called.
 
 Example:
-    >>> from kcolor.evaluation import evaluate_predictions, write_report  # doctest: +SKIP
-    >>> report = evaluate_predictions(truth, {"L1-only U-Net": l1, "GAN": gan},
-    ...                               labels=labels, class_names=names)  # doctest: +SKIP
-    >>> write_report(report, "runs/eval", truth, {"L1-only U-Net": l1, "GAN": gan})  # doctest: +SKIP
+
+```python
+from kcolor.evaluation import evaluate_predictions, write_report
+report = evaluate_predictions(truth, {"L1-only U-Net": l1, "GAN": gan}, labels=labels, class_names=names)
+write_report(report, "runs/eval", truth, {"L1-only U-Net": l1, "GAN": gan})
+```
 """
 
 from kcolor.evaluation.curves import loss_curves, read_history

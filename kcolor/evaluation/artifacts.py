@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from kcolor.evaluation.batching import DEFAULT_BATCH_SIZE, batch_slices
-from kcolor.evaluation.lab import rgb_to_lab
 from kcolor.evaluation.validation import check_images
+from kcolor.host_lab import lab_from_rgb8
 
 
 def checkerboard_energy(images, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
@@ -32,16 +32,32 @@ def checkerboard_energy(images, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndar
         `(N,)` float32, in a*b* units (0 for gray images).
 
     Example:
-        >>> checkerboard_energy(np.full((1, 8, 8, 3), 128, np.uint8))
-        array([0.], dtype=float32)
+
+    ```python
+    checkerboard_energy(np.full((1, 8, 8, 3), 128, np.uint8))   # array([0.], dtype=float32)
+    ```
     """
     images = check_images(images)
-    values = [checkerboard_energy_of_lab(rgb_to_lab(images[batch])) for batch in batch_slices(len(images), batch_size)]
+    batches = batch_slices(len(images), batch_size)
+    values = [checkerboard_energy_of_lab(lab_from_rgb8(images[batch])) for batch in batches]
     return np.concatenate(values).astype(np.float32) if values else np.zeros(0, np.float32)
 
 
 def checkerboard_energy_of_lab(lab: np.ndarray) -> np.ndarray:
-    """`checkerboard_energy` of a float L*a*b* batch `(N, H, W, 3)`: `(N,)` float32."""
+    """`checkerboard_energy` of a float L*a*b* batch.
+
+    Args:
+        lab: `(N, H, W, 3)` float L*a*b*.
+
+    Returns:
+        `(N,)` float32, in a*b* units.
+
+    Example:
+
+    ```python
+    checkerboard_energy_of_lab(lab_from_rgb8(images))
+    ```
+    """
     height, width = (lab.shape[1] // 2) * 2, (lab.shape[2] // 2) * 2
     ab = lab[:, :height, :width, 1:]
     detail = (ab[:, 0::2, 0::2] - ab[:, 0::2, 1::2] - ab[:, 1::2, 0::2] + ab[:, 1::2, 1::2]) / 4

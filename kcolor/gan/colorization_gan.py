@@ -17,6 +17,7 @@ from keras import ops
 
 from kcolor.color import model_outputs_to_rgb, rgb_to_model_inputs
 from kcolor.gan.gan_optimizer import GANOptimizer
+from kcolor.gan.keras_internals import moving_averages
 
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
@@ -75,6 +76,7 @@ class ColorizationGAN(keras.Model):
         self.train_trackers = [keras.metrics.Mean(name=name) for name in names]
         self.test_trackers = [keras.metrics.Mean(name=name) for name in TEST_METRICS]
         self._adversarial = discriminator is not None
+        self._fitting = False
         # Both networks are functional models, built when created: so is the GAN (its weights can be loaded
         # before it has seen data, e.g. to resume training).
         self.built = generator.built and (discriminator is None or discriminator.built)
@@ -89,31 +91,61 @@ class ColorizationGAN(keras.Model):
         """Whether the train step plays the GAN game; False trains the generator with L1 alone.
 
         Set to False for an L1-only warm-up (DeOldify's "NoGAN" idea: the GAN starts from a trained U-Net
-        instead of from noise, `kcolor.callbacks.L1Warmup`): the train step is then the U-Net baseline's, and
-        the discriminator is neither updated nor consulted, so it starts the adversarial phase untrained rather
-        than already certain about the warm-up's dull colors. Changing it rebuilds the train function.
+        instead of from noise): the train step is then the U-Net baseline's, and the discriminator is neither
+        updated nor consulted, so it starts the adversarial phase untrained rather than already certain about
+        the warm-up's dull colors. `kcolor.training.train` trains the warm-up and the game with two `fit` calls
+        and sets this in between (docs/TRAINING.md).
+
+        A change takes effect at the next `fit` (or `train_on_batch`), which traces the train step of the new
+        phase; it cannot change while `fit` runs.
+
+        Raises:
+            ValueError: True for a model without a discriminator.
+            RuntimeError: a change while `fit` runs (e.g. from a callback).
+
+        Example:
+
+        ```python
+        gan.adversarial = False
+        gan.fit(batches, epochs=warmup_epochs)  # L1 alone
+        gan.adversarial = True
+        gan.fit(batches, epochs=epochs, initial_epoch=warmup_epochs)  # the GAN game
+        ```
         """
         return self.discriminator is not None and self._adversarial
 
     @adversarial.setter
     def adversarial(self, value):
-        if value and self.discriminator is None:
+        value = self._checked_phase(value)
+        if value == self._adversarial:
+            return
+        if self._fitting:
+            raise RuntimeError(
+                "ColorizationGAN.adversarial cannot change while `fit` runs. Set it between two `fit` calls: "
+                "`fit(epochs=warmup_epochs)`, then `gan.adversarial = True`, then "
+                "`fit(epochs=epochs, initial_epoch=warmup_epochs)`, as kcolor.training.train does."
+            )
+        self._adversarial = value
+        self.train_function = None  # as `compile` does: the next `fit` traces the step of the new phase
+
+    def _checked_phase(self, adversarial):
+        if adversarial and self.discriminator is None:
             raise ValueError("this model has no discriminator: it can only train with L1 (adversarial=False).")
-        if bool(value) != self._adversarial:
-            self._adversarial = bool(value)
-            if self.train_function is not None:  # the step changes: trace it again (also in the middle of `fit`)
-                self.make_train_function(force=True)
+        return bool(adversarial)
+
+    def fit(self, *args, **kwargs):
+        """`keras.Model.fit`, during which `adversarial` cannot change (see there)."""
+        self._fitting = True
+        try:
+            return super().fit(*args, **kwargs)
+        finally:
+            self._fitting = False
 
     @property
     def generator_average(self):
         """The generator optimizer's moving averages of the generator's trainable weights (an optimizer built
         with `use_ema=True`), in `generator.trainable_variables` order; None without them."""
-        optimizer = getattr(self, "generator_optimizer", None)
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = optimizer.inner_optimizer
-        if optimizer is None or not optimizer.use_ema:
-            return None
-        return optimizer._model_variables_moving_average
+        return moving_averages(getattr(self, "generator_optimizer", None))
 
     @contextlib.contextmanager
     def averaged_generator(self):
@@ -144,11 +176,9 @@ class ColorizationGAN(keras.Model):
         Returns:
             False (and changes nothing) when there is no average (see `generator_average`), else True.
         """
-        average = self.generator_average
-        if average is None:
+        if self.generator_average is None:
             return False
-        for variable, value in zip(self.generator.trainable_variables, average):
-            variable.assign(value)
+        self.generator_optimizer.finalize_variable_values(self.generator.trainable_variables)
         return True
 
     @property
@@ -280,7 +310,7 @@ class ColorizationGAN(keras.Model):
         ab = self.generator(lightness, training=training)
         return model_outputs_to_rgb(lightness, ab)
 
-    def _maybe_symbolic_build(self, *args, **kwargs):
+    def _maybe_symbolic_build(self, *args, **kwargs):  # kcolor.gan.keras_internals.SKIP_SYMBOLIC_BUILD_HOOK
         """Skips Keras's symbolic build before `fit` / `evaluate`: there is nothing left to build.
 
         Both networks are built when created and `compile` builds the optimizers; the model has no compiled loss

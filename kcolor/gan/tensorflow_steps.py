@@ -22,6 +22,7 @@ import contextlib
 import tensorflow as tf
 
 from kcolor.color import rgb_to_model_inputs
+from kcolor.gan.keras_internals import spans_several_workers
 from kcolor.gan.losses import discriminator_accuracy, discriminator_loss, generator_loss
 
 
@@ -107,6 +108,6 @@ def _for_keras_reduction(logs):
     with 0 dimensions", tensorflow/tensorflow#72388). Shape `(1,)` values come out of that reduction as scalars.
     """
     strategy = tf.distribute.get_strategy()
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+    if spans_several_workers(strategy):
         return {name: tf.reshape(value, [1]) for name, value in logs.items()}
     return logs

@@ -14,12 +14,13 @@ def weight_initializer():
 PADDINGS = ("same", "symmetric")
 
 
-def conv_block(x, filters, stride, *, normalize, batch_norm_momentum, name, padding="same"):
-    """4x4 convolution -> batch norm (if `normalize`) -> LeakyReLU(0.2); layers named `{name}_conv` etc.
+def conv_block(x, filters, stride, *, normalize, batch_norm_momentum, name, padding="same", kernel_size=4):
+    """4x4 (or `kernel_size`) convolution -> batch norm (if `normalize`) -> LeakyReLU(0.2); layers named `{name}_conv` etc.
 
     `padding="same"` is Keras's: a stride-1 4x4 convolution then pads 1 pixel before and 2 after, so the
     bottom and right edges see more zeros than the top and left. `"symmetric"` pads 1 on every side, as the
     original pix2pix (Torch) does: a stride-2 block still halves the image, a stride-1 block shrinks it by one.
+    An odd `kernel_size` with `"same"` padding pads equally on every side and keeps the size at stride 1.
     """
     if padding not in PADDINGS:
         raise ValueError(f"Unknown padding {padding!r}; use one of {', '.join(PADDINGS)}.")
@@ -27,7 +28,7 @@ def conv_block(x, filters, stride, *, normalize, batch_norm_momentum, name, padd
         x = layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
     x = layers.Conv2D(
         filters,
-        4,
+        kernel_size,
         strides=stride,
         padding="same" if padding == "same" else "valid",
         use_bias=not normalize,  # batch norm's offset replaces the bias

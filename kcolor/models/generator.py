@@ -68,6 +68,7 @@ def build_generator(
             normalize=index > 0,
             batch_norm_momentum=batch_norm_momentum,
             name=f"encoder_{index}",
+            kernel_size=preset.encoder_stem_kernel if index == 0 else 4,
         )
         skips.append(x)
 

@@ -44,6 +44,10 @@ class Preset:
             more than the top and left) or `"symmetric"` (1 pixel on every side, as pix2pix's Torch code). With
             `"same"`, the photo GAN learned to paint saturated blobs into dark bottom-right corners, where the
             discriminator looks least (docs/RESULTS.md).
+        encoder_stem_kernel: Side of the generator's first (stride-1) encoder convolution's kernel. 4 is the
+            paper's, but Keras's `"same"` padding then pads 1 pixel before and 2 after, so the generator sees
+            its bottom and right edges differently from its top and left; 3 pads 1 on every side. The photo
+            GAN with 4 painted blobs that lean towards the bottom right of its input (docs/RESULTS.md).
         l1_weight: lambda of kcolor's training recipe for this preset (`kcolor.training.TrainConfig` uses it
             unless told otherwise; the paper's is 100). Chosen on held-out images: docs/RESULTS.md.
     """
@@ -58,6 +62,7 @@ class Preset:
     upsampling: str = "transpose"
     l1_weight: float = 500.0
     discriminator_padding: str = "same"
+    encoder_stem_kernel: int = 4
 
     @property
     def size_multiple(self):
@@ -106,6 +111,7 @@ PRESETS = {
             upsampling="resize",
             l1_weight=100.0,
             discriminator_padding="symmetric",
+            encoder_stem_kernel=3,
             description="Photos at 128 px: the Places365 networks scaled to 128 px, resize-convolution decoder.",
         ),
         Preset(

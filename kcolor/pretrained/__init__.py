@@ -9,8 +9,8 @@ mode, on any backend, without a download); `kcolor colorize PHOTO` uses it when 
 Example:
 
 ```python
-from kcolor.pretrained import load_pretrained
 from kcolor.colorize import colorize_photo
+from kcolor.pretrained import load_pretrained, pretrained_info
 
 generator = load_pretrained()
 colorized = colorize_photo(generator, photo, render_size=pretrained_info()["render_size"])
@@ -30,12 +30,23 @@ _FOLDER = Path(__file__).resolve().parent
 
 
 def available_pretrained():
-    """Names of the colorizers shipped with this installation."""
+    """Names of the colorizers shipped with this installation.
+
+    Returns:
+        A sorted list of names, e.g. `["photo-128"]`.
+    """
     return sorted(path.stem for path in _FOLDER.glob("*.keras"))
 
 
 def is_pretrained_name(model):
-    """True when `model` (a CLI `--model` value) names a shipped colorizer rather than a path."""
+    """Whether a model argument names a shipped colorizer rather than a path.
+
+    Args:
+        model: A CLI `--model` value (a string or a path).
+
+    Returns:
+        True for `pretrained` and `pretrained:NAME`.
+    """
     text = str(model)
     return text == PRETRAINED_PREFIX or text.startswith(PRETRAINED_PREFIX + ":")
 
@@ -45,6 +56,9 @@ def pretrained_path(name=DEFAULT_PRETRAINED):
 
     Args:
         name: `"photo-128"`, or `"pretrained"` / `"pretrained:photo-128"` as written on the command line.
+
+    Returns:
+        The file as a `pathlib.Path`.
 
     Raises:
         FileNotFoundError: no such shipped colorizer (the message lists the ones there are).
@@ -62,9 +76,16 @@ def pretrained_path(name=DEFAULT_PRETRAINED):
 def pretrained_info(name=DEFAULT_PRETRAINED):
     """The facts about a shipped colorizer (`NAME.json` beside its weights) as a dict.
 
-    Keys include `preset`, `image_size` (its training crops), `render_size` (the longer side at which
-    `kcolor colorize` runs it by default, chosen on held-out photos), `width_multiplier`, `dataset` and
-    `metrics`.
+    Args:
+        name: The shipped colorizer's name (default: `"photo-128"`), or `pretrained[:NAME]`.
+
+    Returns:
+        A dict whose keys include `preset`, `image_size` (its training crops), `render_size` (the longer side at
+        which `kcolor colorize` runs it by default, chosen on held-out photos), `width_multiplier`, `dataset`
+        and `metrics`.
+
+    Raises:
+        FileNotFoundError: no such shipped colorizer.
     """
     return json.loads(pretrained_path(name).with_suffix(".json").read_text())
 
@@ -77,7 +98,10 @@ def load_pretrained(name=DEFAULT_PRETRAINED):
 
     Returns:
         The generator `keras.Model`: normalised lightness `(batch, H, W, 1)` in, normalised ab out.
-    """
-    from kcolor.model_files import load_generator
 
-    return load_generator(pretrained_path(name))
+    Raises:
+        FileNotFoundError: no such shipped colorizer.
+    """
+    from kcolor.generator_file import load_generator_file  # (imports Keras: only when a model is loaded)
+
+    return load_generator_file(pretrained_path(name))

@@ -1,0 +1,131 @@
+"""The photo colorizer's goals at the photos' own size: blobs, colorfulness and PSNR, with bootstrap intervals.
+
+Every model colorizes the validation photos as `kcolor colorize` does (`kcolor.colorize.colorize_photo`: the
+generator at its render size, the photo's own lightness at full resolution), here 224-px center crops. For each
+model the table gives the share of photos with a painted blob (`kcolor.evaluation.blobs`), the colorfulness as a
+share of the real photos', and the PSNR against gray's, each with a 95 % bootstrap interval over the photos (the
+same resamples for every row, so differences between rows are paired). It also lists the photos with the worst
+blocks and where in the frame the blob blocks sit, and can draw the worst ones.
+
+    python -m benchmarks.photo_blobs --data folder:runs/photo/data/final --model pretrained \
+        --model new=runs/photo/gan3 --json benchmarks/results/photo-blobs.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+RESAMPLES = 2000
+
+
+def colorize_all(model, images, render_size=None):
+    """Every photo colorized by `model` (a run folder, a `.keras` file or `pretrained`), as `kcolor colorize` does."""
+    from kcolor.colorize import colorize_photo
+    from kcolor.model_files import default_render_size, load_generator
+
+    generator = load_generator(model)
+    render_size = render_size or default_render_size(model)
+    return np.stack([colorize_photo(generator, image, render_size=render_size) for image in images])
+
+
+def bootstrap_interval(values_by_resample):
+    """The 2.5th and 97.5th percentiles of a statistic over the resamples."""
+    low, high = np.percentile(values_by_resample, [2.5, 97.5])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
+def score_models(images, colorizations, block_size=16, seed=0):
+    """The goals' numbers for each model in `colorizations` (`{name: uint8 images}`), gray and truth included."""
+    from kcolor.evaluation import colorfulness_per_image, gray_reference, per_image_scores
+    from kcolor.evaluation.blobs import BLOB_CHROMA_EXCESS, block_chroma_excess
+
+    rows = {"gray": gray_reference(images), **colorizations}
+    resamples = np.random.default_rng(seed).integers(0, len(images), (RESAMPLES, len(images)))
+    real_colorfulness = colorfulness_per_image(images)
+    gray_psnr = per_image_scores("psnr", images, rows["gray"])
+    results = {"photos": len(images), "block_size": block_size, "threshold": BLOB_CHROMA_EXCESS,
+               "real_colorfulness": round(float(real_colorfulness.mean()), 3), "models": {}}  # fmt: skip
+    for name, colorized in rows.items():
+        excess = block_chroma_excess(images, colorized, block_size)
+        worst = excess.max(axis=(1, 2))
+        blob = worst > BLOB_CHROMA_EXCESS
+        colorful = colorfulness_per_image(colorized)
+        psnr = per_image_scores("psnr", images, colorized)
+        ratio = colorful[resamples].mean(axis=1) / real_colorfulness[resamples].mean(axis=1)
+        blob_blocks = np.argwhere(excess > BLOB_CHROMA_EXCESS)  # (photo, row, column) of every blob block
+        results["models"][name] = {
+            "blob_rate": round(float(blob.mean()), 4),
+            "blob_photos": int(blob.sum()),
+            "blob_rate_interval": bootstrap_interval(blob[resamples].mean(axis=1)),
+            "colorfulness": round(float(colorful.mean()), 3),
+            "colorfulness_vs_real": round(float(colorful.mean() / real_colorfulness.mean()), 4),
+            "colorfulness_vs_real_interval": bootstrap_interval(ratio),
+            "psnr": round(float(psnr.mean()), 3),
+            "psnr_minus_gray": round(float((psnr - gray_psnr).mean()), 3),
+            "psnr_minus_gray_interval": bootstrap_interval((psnr - gray_psnr)[resamples].mean(axis=1)),
+            "mean_blob_block_row_column": [round(float(v), 2) for v in blob_blocks[:, 1:].mean(axis=0)]
+            if len(blob_blocks) else None,  # fmt: skip
+            "blocks_per_side": [int(excess.shape[1]), int(excess.shape[2])],
+            "worst_photos": [[int(i), round(float(worst[i]), 1)] for i in np.argsort(-worst)[:12]],
+        }
+    return results
+
+
+def table_markdown(results):
+    """The results as a Markdown table."""
+    lines = ["| model | photos with a blob | colorfulness (× real) | PSNR − gray (dB) |", "|---|---|---|---|"]
+    for name, row in results["models"].items():
+        low, high = row["blob_rate_interval"]
+        c_low, c_high = row["colorfulness_vs_real_interval"]
+        p_low, p_high = row["psnr_minus_gray_interval"]
+        lines.append(
+            f"| {name} | {100 * row['blob_rate']:.1f} % ({row['blob_photos']}; {100 * low:.1f}-{100 * high:.1f}) "
+            f"| {row['colorfulness']:.1f} = {row['colorfulness_vs_real']:.2f} ({c_low:.2f}-{c_high:.2f}) "
+            f"| {row['psnr_minus_gray']:+.2f} ({p_low:+.2f} to {p_high:+.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+def worst_grid(images, colorizations, indices, path):
+    """Draws truth | each model for the photos at `indices` into `path` (a JPEG or PNG)."""
+    from PIL import Image
+
+    columns = [images, *colorizations.values()]
+    rows = [np.concatenate([column[index] for column in columns], axis=1) for index in indices]
+    Image.fromarray(np.concatenate(rows, axis=0)).save(path, quality=88)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="dataset spec whose validation split is scored")
+    parser.add_argument("--model", action="append", required=True, metavar="[NAME=]MODEL")
+    parser.add_argument("--size", type=int, default=224, help="side of the center crops (default 224)")
+    parser.add_argument("--block-size", type=int, default=16)
+    parser.add_argument("--limit", type=int, help="score only the first LIMIT photos")
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--worst", help="draw the worst photos of the first model here")
+    args = parser.parse_args(argv)
+
+    from kcolor.data import load_arrays
+
+    images, _ = load_arrays(args.data, "validation", args.size, limit=args.limit)
+    models = dict(pair.partition("=")[::2] if "=" in pair else (pair, pair) for pair in args.model)
+    colorizations = {name: colorize_all(path, images) for name, path in models.items()}
+    results = score_models(images, colorizations, args.block_size)
+    print(f"{len(images)} validation photos at {args.size} px, {args.block_size}-px blocks")
+    print(table_markdown(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    if args.worst:
+        first = next(iter(colorizations))
+        indices = [index for index, _ in results["models"][first]["worst_photos"][:6]]
+        worst_grid(images, colorizations, indices, args.worst)
+
+
+if __name__ == "__main__":
+    main()
