@@ -42,7 +42,12 @@ if os.environ.get("KCOLOR_TEST_MAX_ISA"):
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Keeps each notebook's cells on one pytest-xdist worker (`--dist loadgroup`): they share one kernel, in order."""
+    """Runs the notebooks on one pytest-xdist worker (`--dist loadgroup`), in order, one after the other.
+
+    A notebook's cells share one kernel and must run in order, and later notebooks reuse the course runs that earlier
+    ones train (`kcolor.tutorial.find_or_train`): two notebooks training the same run at once would collide on its
+    lock.
+    """
     for item in items:
         if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(f"notebook-{item.path.name}"))
+            item.add_marker(pytest.mark.xdist_group("notebooks"))

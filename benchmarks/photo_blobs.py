@@ -8,7 +8,7 @@ same resamples for every row, so differences between rows are paired). It also l
 blocks and where in the frame the blob blocks sit, and can draw the worst ones.
 
     python -m benchmarks.photo_blobs --data folder:runs/photo/data/final --model pretrained \
-        --model new=runs/photo/gan3 --json benchmarks/results/photo-blobs.json
+        --model new=runs/photo/gan3 --model new+flips=runs/photo/gan3 --json benchmarks/results/photo-blobs.json
 """
 
 from __future__ import annotations
@@ -22,14 +22,24 @@ import numpy as np
 RESAMPLES = 2000
 
 
-def colorize_all(model, images, render_size=None):
-    """Every photo colorized by `model` (a run folder, a `.keras` file or `pretrained`), as `kcolor colorize` does."""
+def colorize_all(model, images, render_size=None, average_flips=False):
+    """Every photo colorized by `model` (a run folder, a `.keras` file or `pretrained`), as `kcolor colorize` does.
+
+    Args:
+        model: A run folder, a generator `.keras` file or `pretrained[:NAME]`.
+        images: uint8 `(N, H, W, 3)` photos.
+        render_size: The generator's render size; default: the model's (`default_render_size`).
+        average_flips: Average the four mirror images' colors (`kcolor.colorize.colorize_photo`).
+
+    Returns:
+        uint8 `(N, H, W, 3)` colorizations.
+    """
     from kcolor.colorize import colorize_photo
     from kcolor.model_files import default_render_size, load_generator
 
     generator = load_generator(model)
     render_size = render_size or default_render_size(model)
-    return np.stack([colorize_photo(generator, image, render_size=render_size) for image in images])
+    return np.stack([colorize_photo(generator, image, render_size, average_flips) for image in images])
 
 
 def bootstrap_interval(values_by_resample):
@@ -38,17 +48,27 @@ def bootstrap_interval(values_by_resample):
     return [round(float(low), 4), round(float(high), 4)]
 
 
-def score_models(images, colorizations, block_size=16, seed=0):
-    """The goals' numbers for each model in `colorizations` (`{name: uint8 images}`), gray and truth included."""
+def score_models(images, colorizations, block_size=16, seed=0, judge=None, labels=None):
+    """The goals' numbers for each model in `colorizations` (`{name: uint8 images}`), gray and truth included.
+
+    With a `judge` (`kcolor.evaluation.judge.SemanticJudge`) and the photos' `labels`, each row also gets the
+    judge's accuracy and the share of the gray-to-truth gap it closes, with bootstrap intervals (the same
+    resamples for every row).
+    """
     from kcolor.evaluation import colorfulness_per_image, gray_reference, per_image_scores
     from kcolor.evaluation.blobs import BLOB_CHROMA_EXCESS, block_chroma_excess
 
-    rows = {"gray": gray_reference(images), **colorizations}
+    rows = {"gray": gray_reference(images), **colorizations, "ground truth": images}
     resamples = np.random.default_rng(seed).integers(0, len(images), (RESAMPLES, len(images)))
     real_colorfulness = colorfulness_per_image(images)
     gray_psnr = per_image_scores("psnr", images, rows["gray"])
     results = {"photos": len(images), "block_size": block_size, "threshold": BLOB_CHROMA_EXCESS,
                "real_colorfulness": round(float(real_colorfulness.mean()), 3), "models": {}}  # fmt: skip
+    if judge is not None:
+        correct = {name: judge.correct(colorized, labels).astype(np.float64) for name, colorized in rows.items()}
+        gray_by_resample = correct["gray"][resamples].mean(axis=1)
+        gap_by_resample = correct["ground truth"][resamples].mean(axis=1) - gray_by_resample
+        results["judge_truth_gray"] = [round(float(correct["ground truth"].mean()), 4), round(float(correct["gray"].mean()), 4)]
     for name, colorized in rows.items():
         excess = block_chroma_excess(images, colorized, block_size)
         worst = excess.max(axis=(1, 2))
@@ -72,12 +92,23 @@ def score_models(images, colorizations, block_size=16, seed=0):
             "blocks_per_side": [int(excess.shape[1]), int(excess.shape[2])],
             "worst_photos": [[int(i), round(float(worst[i]), 1)] for i in np.argsort(-worst)[:12]],
         }
+        if judge is not None:
+            gap_closed = (correct[name][resamples].mean(axis=1) - gray_by_resample) / gap_by_resample
+            results["models"][name].update(
+                judge=round(float(correct[name].mean()), 4),
+                judge_gap=round(float((correct[name].mean() - correct["gray"].mean())
+                                      / (correct["ground truth"].mean() - correct["gray"].mean())), 4),
+                judge_gap_interval=bootstrap_interval(gap_closed),
+                judge_correct=correct[name].astype(np.int8).tolist(),
+            )  # fmt: skip
     return results
 
 
 def table_markdown(results):
     """The results as a Markdown table."""
-    lines = ["| model | photos with a blob | colorfulness (× real) | PSNR − gray (dB) |", "|---|---|---|---|"]
+    judged = "judge_gap" in next(iter(results["models"].values()))
+    lines = ["| model | photos with a blob | colorfulness (× real) | PSNR − gray (dB) |" + (" judge gap closed |" if judged else ""),
+             "|---|---|---|---|" + ("---|" if judged else "")]  # fmt: skip
     for name, row in results["models"].items():
         low, high = row["blob_rate_interval"]
         c_low, c_high = row["colorfulness_vs_real_interval"]
@@ -86,6 +117,8 @@ def table_markdown(results):
             f"| {name} | {100 * row['blob_rate']:.1f} % ({row['blob_photos']}; {100 * low:.1f}-{100 * high:.1f}) "
             f"| {row['colorfulness']:.1f} = {row['colorfulness_vs_real']:.2f} ({c_low:.2f}-{c_high:.2f}) "
             f"| {row['psnr_minus_gray']:+.2f} ({p_low:+.2f} to {p_high:+.2f}) |"
+            + (f" {100 * row['judge_gap']:.0f} % ({100 * row['judge_gap_interval'][0]:.0f} to "
+               f"{100 * row['judge_gap_interval'][1]:.0f}) |" if judged else "")
         )
     return "\n".join(lines)
 
@@ -102,20 +135,29 @@ def worst_grid(images, colorizations, indices, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="dataset spec whose validation split is scored")
-    parser.add_argument("--model", action="append", required=True, metavar="[NAME=]MODEL")
+    parser.add_argument("--model", action="append", required=True, metavar="[NAME=]MODEL",
+                        help="a model to score; repeat for more. A NAME ending in +flips averages the mirror images")
     parser.add_argument("--size", type=int, default=224, help="side of the center crops (default 224)")
     parser.add_argument("--block-size", type=int, default=16)
+    parser.add_argument("--render-size", type=int, help="default: each model's own (kcolor colorize's default)")
     parser.add_argument("--limit", type=int, help="score only the first LIMIT photos")
+    parser.add_argument("--judge", help="a judge .keras file (kcolor judge train): adds the judge's gap closed")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--worst", help="draw the worst photos of the first model here")
     args = parser.parse_args(argv)
 
     from kcolor.data import load_arrays
 
-    images, _ = load_arrays(args.data, "validation", args.size, limit=args.limit)
+    images, labels = load_arrays(args.data, "validation", args.size, limit=args.limit)
     models = dict(pair.partition("=")[::2] if "=" in pair else (pair, pair) for pair in args.model)
-    colorizations = {name: colorize_all(path, images) for name, path in models.items()}
-    results = score_models(images, colorizations, args.block_size)
+    colorizations = {name: colorize_all(path, images, args.render_size, name.endswith("+flips"))
+                     for name, path in models.items()}  # fmt: skip
+    judge = None
+    if args.judge:
+        from kcolor.evaluation.judge import load_judge
+
+        judge = load_judge(args.judge)
+    results = score_models(images, colorizations, args.block_size, judge=judge, labels=labels)
     print(f"{len(images)} validation photos at {args.size} px, {args.block_size}-px blocks")
     print(table_markdown(results))
     if args.json:

@@ -157,18 +157,18 @@ def speed(model="pretrained", megapixels=12, repeats=5):
     from skimage import data as examples
 
     from kcolor.colorize import colorize_photo
-    from kcolor.model_files import default_render_size, load_generator
+    from kcolor.model_files import default_average_flips, default_render_size, load_generator
 
     width = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
     height = int(round(width * 3 / 4))
     photo = np.asarray(Image.fromarray(examples.chelsea()).resize((width, height), Image.Resampling.BICUBIC))
     generator = load_generator(model)
-    render_size = default_render_size(model)
-    colorize_photo(generator, photo, render_size=render_size)  # compile and warm up
+    render_size, flips = default_render_size(model), default_average_flips(model)
+    colorize_photo(generator, photo, render_size, flips)  # compile and warm up
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        colorize_photo(generator, photo, render_size=render_size)
+        colorize_photo(generator, photo, render_size, flips)
         seconds.append(time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "photo.jpg"
@@ -178,7 +178,7 @@ def speed(model="pretrained", megapixels=12, repeats=5):
                         "--out-dir", folder], check=True, capture_output=True)  # fmt: skip
         command = time.perf_counter() - start
     result = {
-        "photo": f"{width}x{height} ({width * height / 1e6:.1f} MP)", "render_size": render_size,
+        "photo": f"{width}x{height} ({width * height / 1e6:.1f} MP)", "render_size": render_size, "average_flips": flips,
         "colorize_photo_s_median": statistics.median(seconds), "colorize_photo_s": seconds,
         "kcolor_colorize_command_s": command,
     }  # fmt: skip
@@ -196,13 +196,13 @@ def overview(data, model, path, classes=6, per_row=2):
     from kcolor.evaluation.figures import finish_figure, image_grid, show_image
     from kcolor.evaluation.judge import readable_class_names
     from kcolor.evaluation.lab import gray_reference
-    from kcolor.model_files import default_render_size, load_generator
+    from kcolor.model_files import default_average_flips, default_render_size, load_generator
 
     images, labels = load_arrays(data, "validation", 224)
     names = readable_class_names(class_names(data))
     chosen = [int(np.flatnonzero(labels == label)[0]) for label in sorted(set(labels.tolist()))[:classes]]
-    generator, render_size = load_generator(model), default_render_size(model)
-    triples = [(gray_reference(images[[i]])[0], colorize_photo(generator, images[i], render_size), images[i])
+    generator, render_size, flips = load_generator(model), default_render_size(model), default_average_flips(model)
+    triples = [(gray_reference(images[[i]])[0], colorize_photo(generator, images[i], render_size, flips), images[i])
                for i in chosen]  # fmt: skip
     rows = (len(triples) + per_row - 1) // per_row
     figure, axes = image_grid(rows, 3 * per_row, cell_inches=2.3)

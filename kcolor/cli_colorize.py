@@ -6,6 +6,7 @@ scikit-image or matplotlib ships). One photo that cannot be read or colorized is
 atomically (`kcolor.run_files.atomic_write`), so no half-written file is ever left behind.
 """
 
+import argparse
 import errno
 import os
 import sys
@@ -48,6 +49,9 @@ def add_colorize_parser(subparsers):
     parser.add_argument("--render-size", type=positive_int,
                         help="longer side at which the generator runs (default: the shipped model's measured "
                         "best, a run's training size, or 256; never above the photo's own size)")
+    parser.add_argument("--average-flips", action=argparse.BooleanOptionalAction, default=None,
+                        help="average the colors of the photo and its three mirror images (default: on for a "
+                        "shipped model that asks for it, off otherwise)")
     parser.set_defaults(run=_run_colorize)
     return parser
 
@@ -141,7 +145,15 @@ def _prepare_output_folder(out_dir):
         raise PermissionError(errno.EACCES, f"cannot write to output folder {out_dir}: permission denied")
 
 
-def _colorize_one(generator, source, target, render_size):
+def _average_flips(args):
+    if args.average_flips is not None:
+        return args.average_flips
+    from kcolor.model_files import default_average_flips
+
+    return default_average_flips(args.model)
+
+
+def _colorize_one(generator, source, target, render_size, average_flips=False):
     """Colorizes `source` into the PNG `target` (atomically); returns None or the reason it failed."""
     from PIL import Image
 
@@ -150,7 +162,7 @@ def _colorize_one(generator, source, target, render_size):
 
     try:
         photo = read_image(source)
-        colorized = colorize_photo(generator, photo, render_size=render_size)
+        colorized = colorize_photo(generator, photo, render_size=render_size, average_flips=average_flips)
     except ImageReadError as error:
         return error.reason
     except Exception as error:
@@ -181,7 +193,7 @@ def _run_colorize(args):
     out_dir = Path(args.out_dir)
     _prepare_output_folder(out_dir)
     generator = load_generator(args.model)
-    render_size = _render_size(args)
+    render_size, average_flips = _render_size(args), _average_flips(args)
 
     used, failures, written = set(), 0, 0
     for source, problem in _input_files(args.inputs, out_dir):
@@ -190,7 +202,7 @@ def _run_colorize(args):
             if target.resolve() == source.resolve():
                 problem = "output would overwrite the input; choose another --out-dir"
             else:
-                problem = _colorize_one(generator, source, target, render_size)
+                problem = _colorize_one(generator, source, target, render_size, average_flips)
         if problem is None:
             print(f"{source} -> {target}")
             written += 1

@@ -86,7 +86,7 @@ def render_shape(height, width, render_size, multiple):
     return fit(height), fit(width)
 
 
-def colorize_photo(generator, image, render_size=256):
+def colorize_photo(generator, image, render_size=256, average_flips=False):
     """Colorizes one photo of any size, keeping its full-resolution detail.
 
     Args:
@@ -95,6 +95,11 @@ def colorize_photo(generator, image, render_size=256):
         render_size: The longer side, in pixels, at which the generator runs (rounded to a size it accepts),
             at most the photo's own longer side: a photo is never upsampled for the generator. Models do best
             near the size they trained at (`kcolor.model_files.default_render_size`).
+        average_flips: Run the generator on the photo and on its three mirror images (left-right, up-down,
+            both) and average the four a*b* predictions, each mirrored back (`predict_ab`). The colors then no
+            longer depend on where in the frame something is, only on what it is: a network can learn quirks
+            tied to the image's edges (zero padding tells it where they are), and averaging cancels them, at four
+            times the generator's cost at render size (docs/RESULTS.md: the photo model's painted blobs).
 
     Returns:
         uint8 RGB `(H, W, 3)`: the photo's own lightness with the predicted color.
@@ -113,14 +118,36 @@ def colorize_photo(generator, image, render_size=256):
         luminance_y = host_lab.luminance(image)
         lightness = host_lab.lightness_from_luminance(luminance_y) / np.float32(L_SCALE) - np.float32(1.0)
         small_lightness = _resize_channels(lightness[..., None], small_shape)
-        ab = ops.convert_to_numpy(ops.cast(generator(small_lightness[None], training=False), "float32"))[0]
+        ab = predict_ab(generator, small_lightness[None], average_flips)[0]
         return host_lab.colorized_rgb(luminance_y, _resize_channels(ab * np.float32(AB_SCALE), (height, width)))
     full_lightness = gray_to_model_input(image[None])  # (1, H, W, 1)
     small_lightness = ops.image.resize(full_lightness, small_shape, interpolation="bilinear", antialias=True)
-    ab = generator(small_lightness, training=False)
-    ab = ops.image.resize(ops.cast(ab, "float32"), (height, width), interpolation="bilinear")
+    ab = predict_ab(generator, ops.convert_to_numpy(small_lightness), average_flips)
+    ab = ops.image.resize(ab, (height, width), interpolation="bilinear")
     lab = merge_lab(denormalize_lightness(full_lightness), ab * AB_SCALE)
     return _as_uint8(lab_to_rgb(lab))[0]
+
+
+def predict_ab(generator, lightness, average_flips=False):
+    """The generator's normalised a*b* for normalised lightness, optionally averaged over the four flips.
+
+    Args:
+        generator: A kcolor generator.
+        lightness: float32 `(N, H, W, 1)`, as the generator takes it.
+        average_flips: See `colorize_photo`.
+
+    Returns:
+        float32 NumPy `(N, H, W, 2)`.
+    """
+    lightness = np.asarray(lightness, np.float32)
+    if not average_flips:
+        return ops.convert_to_numpy(ops.cast(generator(lightness, training=False), "float32"))
+    flips = ((1, 1), (1, -1), (-1, 1), (-1, -1))  # (rows, columns): as is, left-right, up-down, both
+    batch = np.concatenate([lightness[:, ::rows, ::columns] for rows, columns in flips])
+    ab = ops.convert_to_numpy(ops.cast(generator(batch, training=False), "float32"))
+    count = len(lightness)
+    unflipped = [ab[index * count : (index + 1) * count, ::rows, ::columns] for index, (rows, columns) in enumerate(flips)]
+    return np.mean(unflipped, axis=0, dtype=np.float32)
 
 
 def _resize_channels(values, shape):

@@ -96,3 +96,18 @@ def default_render_size(model):
     config = run_config(model) or {}
     size = config.get("render_size") or config.get("image_size")
     return int(size) if size else 256
+
+
+def default_average_flips(model):
+    """Whether `kcolor colorize` averages `model`'s colors over the photo's mirror images unless told otherwise.
+
+    True for a shipped colorizer whose facts ask for it (`average_flips`, chosen on held-out photos:
+    docs/RESULTS.md), False for run folders and `.keras` files.
+
+    Args:
+        model: A run folder, a `.keras` file, or `pretrained[:NAME]`.
+
+    Returns:
+        A bool.
+    """
+    return bool((run_config(model) or {}).get("average_flips", False))

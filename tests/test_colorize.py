@@ -52,3 +52,24 @@ def test_colorize_photo_rejects_bad_input(generator):
         colorize_photo(generator, np.zeros((4, 4, 4), np.uint8))
     with pytest.raises(ValueError, match="render_size"):
         colorize_photo(generator, np.zeros((4, 4, 3), np.uint8), render_size=0)
+
+
+def test_averaging_the_flips_makes_the_colors_follow_the_content_not_the_frame(generator):
+    from kcolor.colorize import predict_ab
+
+    lightness = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
+    plain = predict_ab(generator, lightness)
+    averaged = predict_ab(generator, lightness, average_flips=True)
+    assert averaged.shape == plain.shape == (2, 32, 32, 2) and averaged.dtype == np.float32
+    # The average over the four flips, each mirrored back, is itself mirrored when the input is: the colors of a
+    # flipped photo are the flipped colors (float32 sums of four terms in another order: a few ulps).
+    for rows, columns in ((1, -1), (-1, 1), (-1, -1)):
+        mirrored = predict_ab(generator, lightness[:, ::rows, ::columns], average_flips=True)
+        np.testing.assert_allclose(mirrored[:, ::rows, ::columns], averaged, atol=1e-6)
+    # One network's output alone is not (its weights are not symmetric), so the average changes something.
+    assert np.abs(predict_ab(generator, lightness[:, :, ::-1])[:, :, ::-1] - plain).max() > 1e-3
+    np.testing.assert_allclose(averaged, np.mean([
+        predict_ab(generator, lightness[:, ::r, ::c])[:, ::r, ::c] for r, c in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+    ], axis=0), atol=1e-6)  # fmt: skip
+    photo = (np.random.default_rng(1).uniform(size=(40, 56, 3)) * 255).astype(np.uint8)
+    assert colorize_photo(generator, photo, render_size=32, average_flips=True).shape == (40, 56, 3)

@@ -82,3 +82,18 @@ def test_nothing_in_kcolor_turns_safe_mode_off():
         text = source.read_text()
         for unsafe in ("safe_mode=False", "enable_unsafe_deserialization"):
             assert unsafe not in text.replace(" ", ""), f"{source} uses {unsafe}"
+
+
+def test_flip_averaging_follows_the_model_unless_the_command_line_says(tmp_path, generator_file, monkeypatch):
+    from kcolor import cli_colorize, model_files
+    from kcolor.cli import build_parser
+    from kcolor.pretrained import pretrained_info
+
+    assert model_files.default_average_flips("pretrained") is bool(pretrained_info().get("average_flips", False))
+    assert model_files.default_average_flips(generator_file) is False  # a bare .keras file has no facts
+    (tmp_path / "config.json").write_text(json.dumps({"image_size": 32, "average_flips": True}))
+    assert model_files.default_average_flips(tmp_path) is True
+    parse = build_parser().parse_args
+    assert cli_colorize._average_flips(parse(["colorize", "a.jpg", "--model", str(tmp_path)])) is True
+    assert cli_colorize._average_flips(parse(["colorize", "a.jpg", "--model", str(tmp_path), "--no-average-flips"])) is False
+    assert cli_colorize._average_flips(parse(["colorize", "a.jpg", "--model", str(generator_file), "--average-flips"])) is True

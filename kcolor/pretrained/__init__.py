@@ -4,7 +4,8 @@
 mode, on any backend, without a download); `kcolor colorize PHOTO` uses it when no `--model` is given, and
 `pretrained` (or `pretrained:photo-128`) names it wherever kcolor takes a model. Its model card,
 `MODEL_CARD.md` beside this file, says how it was trained, how it measures and what it does badly;
-`pretrained_info()` returns the same facts as a dict (with the render size chosen for it by measurement).
+`pretrained_info()` returns the same facts as a dict (with the render size and the flip averaging chosen for it
+by measurement).
 
 Example:
 
@@ -12,8 +13,8 @@ Example:
 from kcolor.colorize import colorize_photo
 from kcolor.pretrained import load_pretrained, pretrained_info
 
-generator = load_pretrained()
-colorized = colorize_photo(generator, photo, render_size=pretrained_info()["render_size"])
+generator, info = load_pretrained(), pretrained_info()
+colorized = colorize_photo(generator, photo, info["render_size"], info.get("average_flips", False))
 ```
 """
 
