@@ -403,6 +403,23 @@ def cli_runs(tiny_runs, tmp_path_factory):
         stop(processes.values())
 
 
+def checkpoint_arrays(run_dir):
+    """Every array of a run's current checkpoint by name (weights, optimizer states, dropout seeds, metric means),
+    and its `state.json`."""
+    import json
+
+    import h5py
+
+    state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
+    folder = run_dir / "checkpoint" / state["checkpoint"]
+    arrays = {}
+    with h5py.File(folder / "gan.weights.h5", "r") as file:
+        file.visititems(lambda name, item: arrays.update({name: item[()]}) if isinstance(item, h5py.Dataset) else None)
+    with np.load(folder / "training_state.npz") as extra:
+        arrays.update({name: extra[name] for name in extra.files})
+    return arrays, state
+
+
 def write_test_photos(folder):
     """Writes the photos of the colorize tests into `folder`; returns `{name: expected outcome}`.
 

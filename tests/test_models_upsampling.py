@@ -85,15 +85,20 @@ def test_model_outputs_of_a_resize_generator_are_valid_rgb():
     assert rgb.shape == (1, 64, 64, 3) and 0 <= rgb.min() and rgb.max() <= 1
 
 
+def with_averaging_kernels(model):
+    """`model` with every kernel set to average its inputs: mirror-symmetric weights, so only padding breaks symmetry."""
+    for layer in model.layers:
+        if hasattr(layer, "kernel"):
+            layer.kernel.assign(np.ones(layer.kernel.shape, "float32") / np.prod(layer.kernel.shape[:3]))
+    return model
+
+
 def border_map(padding):
-    """Logits of a discriminator whose kernels are all ones, for a constant input: what the borders do."""
+    """Logits of a discriminator whose kernels average their inputs, for a constant input: what the borders do."""
     import dataclasses
 
     preset = dataclasses.replace(get_preset("photo-128"), discriminator_padding=padding)
-    discriminator = build_discriminator(preset, width_multiplier=1 / 64)
-    for layer in discriminator.layers:
-        if hasattr(layer, "kernel"):
-            layer.kernel.assign(np.ones(layer.kernel.shape, "float32") / np.prod(layer.kernel.shape[:3]))
+    discriminator = with_averaging_kernels(build_discriminator(preset, width_multiplier=1 / 64))
     return np.asarray(discriminator([np.ones((1, 64, 64, 1)), np.ones((1, 64, 64, 2))], training=False))[0, ..., 0]
 
 
@@ -118,10 +123,7 @@ def generator_border_map(stem_kernel):
     import dataclasses
 
     preset = dataclasses.replace(get_preset("photo-128"), encoder_stem_kernel=stem_kernel)
-    generator = build_generator(preset, width_multiplier=1 / 16)
-    for layer in generator.layers:
-        if hasattr(layer, "kernel"):
-            layer.kernel.assign(np.ones(layer.kernel.shape, "float32") / np.prod(layer.kernel.shape[:3]))
+    generator = with_averaging_kernels(build_generator(preset, width_multiplier=1 / 16))
     return np.asarray(generator(np.full((1, 64, 64, 1), 0.5, "float32"), training=False))[0]
 
 

@@ -6,11 +6,10 @@ import csv
 import dataclasses
 import json
 
-import h5py
 import keras
 import numpy as np
 import pytest
-from conftest import run_python_code
+from conftest import checkpoint_arrays, run_python_code
 
 from kcolor.gan import ColorizationGAN
 from kcolor.training import TrainConfig, _fit_segments, train
@@ -25,19 +24,6 @@ def test_fit_segments_split_the_run_at_the_warmup_and_after_an_interrupted_epoch
     assert _fit_segments(4, 6, warmup_epochs=4) == [(4, 6)]
     assert _fit_segments(0, 6) == _fit_segments(0, 6, warmup_epochs=6) == [(0, 6)]
     assert _fit_segments(0, 0) == []
-
-
-def checkpoint_arrays(run_dir):
-    """Every array of a run's current checkpoint by name (weights, optimizer states, dropout seeds, metric means),
-    and its `state.json`."""
-    state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
-    folder = run_dir / "checkpoint" / state["checkpoint"]
-    arrays = {}
-    with h5py.File(folder / "gan.weights.h5", "r") as file:
-        file.visititems(lambda name, item: arrays.update({name: item[()]}) if isinstance(item, h5py.Dataset) else None)
-    with np.load(folder / "training_state.npz") as extra:
-        arrays.update({name: extra[name] for name in extra.files})
-    return arrays, state
 
 
 class Interrupted(Exception):

@@ -1,11 +1,11 @@
-"""Datasets for colorization: batches of ``uint8`` RGB images from TFDS, folders, npz files
-or the offline ``sample`` photos.
+"""Datasets for colorization: batches of `uint8` RGB images from TFDS, folders, npz files
+or the offline `sample` photos.
 
-Start with :func:`load_dataset`; :func:`load_arrays` gives a whole split as NumPy arrays for
-evaluation, and :func:`read_image` reads any photo file robustly (the ``kcolor colorize``
+Start with `load_dataset`; `load_arrays` gives a whole split as NumPy arrays for
+evaluation, and `read_image` reads any photo file robustly (the `kcolor colorize`
 command uses it too). Importing this package imports neither TensorFlow nor Keras; they are
-loaded when a dataset is built, and without TensorFlow the local datasets (``sample``,
-``folder:PATH``, ``npz:PATH``) are served as NumPy batches.
+loaded when a dataset is built, and without TensorFlow the local datasets (`sample`,
+`folder:PATH`, `npz:PATH`) are served as NumPy batches.
 
 Example:
     >>> from kcolor.data import load_dataset

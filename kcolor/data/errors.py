@@ -1,7 +1,7 @@
-"""Exceptions and warnings raised by :mod:`kcolor.data`.
+"""Exceptions and warnings raised by `kcolor.data`.
 
 Every error a user can cause (a wrong dataset spec, an empty folder, an unreadable photo, no
-internet for a TFDS download) is a :class:`ValueError` subclass with a one-line message that
+internet for a TFDS download) is a `ValueError` subclass with a one-line message that
 names the culprit and says what to do, so notebooks show a readable message instead of a deep
 traceback from PIL or TensorFlow.
 """
@@ -31,11 +31,11 @@ class DatasetDownloadError(DatasetError):
 
 
 class ImageReadError(ValueError):
-    """An image file cannot be read; ``str(error)`` is one line naming the file and the reason.
+    """An image file cannot be read; `str(error)` is one line naming the file and the reason.
 
     Args:
         path: the file that could not be read.
-        reason: a short human-readable reason, e.g. ``"file is empty (0 bytes)"``.
+        reason: a short human-readable reason, e.g. `"file is empty (0 bytes)"`.
 
     Example:
         >>> str(ImageReadError("photos/a.jpg", "file not found"))

@@ -1,23 +1,23 @@
-"""``folder:PATH`` datasets: every photo below a folder, split into train and validation.
+"""`folder:PATH` datasets: every photo below a folder, split into train and validation.
 
-Files ending in ``.jpg``, ``.jpeg``, ``.png``, ``.webp`` or ``.bmp`` (any case) are collected
-recursively, skipping hidden files and folders (names starting with ``.``). The split is:
+Files ending in `.jpg`, `.jpeg`, `.png`, `.webp` or `.bmp` (any case) are collected
+recursively, skipping hidden files and folders (names starting with `.`). The split is:
 
-* **explicit** when PATH has a ``train/`` folder and a ``validation/`` or ``val/`` folder: each
-  split reads its own folder (``"test"`` reads ``test/`` when present, else validation);
+* **explicit** when PATH has a `train/` folder and a `validation/` or `val/` folder: each
+  split reads its own folder (`"test"` reads `test/` when present, else validation);
 * otherwise **by hash**: a file belongs to validation when the SHA-1 of its path relative to
-  PATH (with ``/`` separators) falls in the first :data:`FOLDER_VALIDATION_PERCENT` of 100
+  PATH (with `/` separators) falls in the first `FOLDER_VALIDATION_PERCENT` of 100
   buckets. The assignment is deterministic, independent of the other files, and stable when
   files are added; a very small folder may end up with an empty validation split.
 
 Labels come from class folders: when the files of the dataset lie in at least two different folders, a
-file's label is the index of its folder's name in the sorted names of all of them (``imagenette/train/
-n01440764/x.JPEG`` is class ``n01440764``), the same in every split (:func:`folder_class_names`).
+file's label is the index of its folder's name in the sorted names of all of them (`imagenette/train/
+n01440764/x.JPEG` is class `n01440764`), the same in every split (`folder_class_names`).
 
 Every file is decoded once when the dataset is loaded (in a thread pool) to drop grayscale, too
 small and unreadable files; the count is reported in one
-:class:`~kcolor.data.errors.SkippedImagesWarning`. With ``cache=True`` the images are kept in
-memory after resizing (shorter side = ``image_size``); with ``cache=False`` they are decoded
+`kcolor.data.errors.SkippedImagesWarning`. With `cache=True` the images are kept in
+memory after resizing (shorter side = `image_size`); with `cache=False` they are decoded
 again for every epoch.
 """
 
@@ -45,13 +45,13 @@ _SCAN_CHUNK = 64
 
 
 def list_image_files(root: str | os.PathLike) -> list[Path]:
-    """All image files below ``root``, recursively, sorted by their relative path.
+    """All image files below `root`, recursively, sorted by their relative path.
 
     Args:
         root: the folder to search.
 
     Returns:
-        Paths of files whose extension is in :data:`~kcolor.data.images.IMAGE_EXTENSIONS`
+        Paths of files whose extension is in `kcolor.data.images.IMAGE_EXTENSIONS`
         (case-insensitive); hidden files and folders are skipped.
 
     Example:
@@ -69,7 +69,7 @@ def list_image_files(root: str | os.PathLike) -> list[Path]:
 
 
 def hash_split(relative_path: str) -> str:
-    """The split (``"train"`` or ``"validation"``) the hash rule gives a relative file path.
+    """The split (`"train"` or `"validation"`) the hash rule gives a relative file path.
 
     Example:
         >>> hash_split("trips/2019/beach.jpg")
@@ -84,7 +84,7 @@ def folder_split_files(root: str | os.PathLike, split: str) -> list[Path]:
 
     Args:
         root: the dataset folder.
-        split: ``"train"``, ``"validation"`` or ``"test"`` (already normalized).
+        split: `"train"`, `"validation"` or `"test"` (already normalized).
 
     Returns:
         The split's files, sorted by relative path.
@@ -124,17 +124,17 @@ def load_folder_source(
 
     Args:
         root: the dataset folder.
-        split: ``"train"``, ``"validation"`` or ``"test"``.
+        split: `"train"`, `"validation"` or `"test"`.
         image_size: images are resized so their shorter side has this length.
-        limit: keep only the first ``limit`` usable images (in relative-path order).
+        limit: keep only the first `limit` usable images (in relative-path order).
         cache: keep the resized images in memory; otherwise re-read files on each access.
 
     Returns:
-        An :class:`~kcolor.data.sources.ImageSource`, labelled by class folder when the dataset
-        has them (:func:`folder_class_names`), else with all labels ``-1``.
+        An `kcolor.data.sources.ImageSource`, labelled by class folder when the dataset
+        has them (`folder_class_names`), else with all labels `-1`.
 
     Raises:
-        DatasetError: see :func:`folder_split_files`, or no usable image is left.
+        DatasetError: see `folder_split_files`, or no usable image is left.
 
     Warns:
         SkippedImagesWarning: once, with counts, when files were skipped.
@@ -162,8 +162,8 @@ def folder_class_names(root: str | os.PathLike) -> list[str] | None:
         root: the dataset folder.
 
     Returns:
-        The names, or None when all images lie in one folder (no labels). With ``train/`` and
-        ``validation/`` folders the classes of both count, so a label means the same in each.
+        The names, or None when all images lie in one folder (no labels). With `train/` and
+        `validation/` folders the classes of both count, so a label means the same in each.
 
     Example:
         >>> folder_class_names("imagenette")   # imagenette/train/n01440764/*.JPEG, ...
@@ -177,7 +177,7 @@ def folder_class_names(root: str | os.PathLike) -> list[str] | None:
 
 
 def _explicit_split_folders(root: Path) -> dict[str, Path] | None:
-    """``{"train": ..., "validation": ..., ["test": ...]}`` when ``root`` has split folders."""
+    """`{"train": ..., "validation": ..., ["test": ...]}` when `root` has split folders."""
     folders = {entry.name.lower(): Path(entry.path) for entry in os.scandir(root) if entry.is_dir()}
     found = {}
     for split, names in _SPLIT_FOLDER_NAMES.items():
@@ -188,7 +188,7 @@ def _explicit_split_folders(root: Path) -> dict[str, Path] | None:
 
 
 def _scan_files(files: list[Path], image_size: int, *, keep_pixels: bool):
-    """Decode files in a thread pool, chunk by chunk: ``((path, image), reason, detail)`` each."""
+    """Decode files in a thread pool, chunk by chunk: `((path, image), reason, detail)` each."""
     scan = functools.partial(_scan_file, image_size=image_size, keep_pixels=keep_pixels)
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         for start in range(0, len(files), _SCAN_CHUNK):
@@ -198,7 +198,7 @@ def _scan_files(files: list[Path], image_size: int, *, keep_pixels: bool):
 
 
 def _scan_file(path: Path, *, image_size: int, keep_pixels: bool) -> tuple[np.ndarray | None, str | None, str | None]:
-    """Decode one file: ``(resized image or None, skip reason or None, detail or None)``."""
+    """Decode one file: `(resized image or None, skip reason or None, detail or None)`."""
     try:
         image = read_image(path)
     except ImageReadError as error:

@@ -1,9 +1,9 @@
-"""``npz:PATH`` datasets: images (and optional labels) stored in one NumPy ``.npz`` file.
+"""`npz:PATH` datasets: images (and optional labels) stored in one NumPy `.npz` file.
 
-The file must hold ``images``, a ``uint8`` array of shape ``(N, H, W, 3)``, and may hold
-``labels``, ``N`` integers. The split is positional: the last :data:`NPZ_VALIDATION_FRACTION`
+The file must hold `images`, a `uint8` array of shape `(N, H, W, 3)`, and may hold
+`labels`, `N` integers. The split is positional: the last `NPZ_VALIDATION_FRACTION`
 of the images (rounded down, but at least one image when there are two or more) are the
-validation split, the rest the training split; ``"test"`` means validation. Grayscale images
+validation split, the rest the training split; `"test"` means validation. Grayscale images
 are skipped and counted like everywhere else. Example of writing one::
 
     np.savez("my_photos.npz", images=images_uint8, labels=labels)
@@ -26,7 +26,7 @@ NPZ_VALIDATION_FRACTION = 0.1
 
 
 def npz_split_range(count: int, split: str) -> range:
-    """The positions of a split among ``count`` images (see the module docstring).
+    """The positions of a split among `count` images (see the module docstring).
 
     Example:
         >>> npz_split_range(25, "train"), npz_split_range(25, "validation")
@@ -38,20 +38,20 @@ def npz_split_range(count: int, split: str) -> range:
 
 
 def load_npz_source(path: str | os.PathLike, split: str, image_size: int, *, limit: int | None = None) -> ImageSource:
-    """Load and check one split of an npz dataset, resizing it for ``image_size``.
+    """Load and check one split of an npz dataset, resizing it for `image_size`.
 
     Args:
-        path: the ``.npz`` file.
-        split: ``"train"``, ``"validation"`` or ``"test"`` (same as validation).
+        path: the `.npz` file.
+        split: `"train"`, `"validation"` or `"test"` (same as validation).
         image_size: images are resized so their shorter side has this length.
-        limit: keep only the first ``limit`` usable images of the split.
+        limit: keep only the first `limit` usable images of the split.
 
     Returns:
-        An in-memory :class:`~kcolor.data.sources.ImageSource`; labels are ``-1`` when the
+        An in-memory `kcolor.data.sources.ImageSource`; labels are `-1` when the
         file has none.
 
     Raises:
-        DatasetError: missing or unreadable file, no ``images`` array, wrong dtype or shape,
+        DatasetError: missing or unreadable file, no `images` array, wrong dtype or shape,
             labels that do not match the images, or an empty split.
 
     Warns:
@@ -70,7 +70,7 @@ def load_npz_source(path: str | os.PathLike, split: str, image_size: int, *, lim
 
 
 def _read_npz(path: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read and validate ``images`` and ``labels`` from an npz file."""
+    """Read and validate `images` and `labels` from an npz file."""
     if not os.path.isfile(path):
         raise DatasetError(f"npz:{path}: no such file")
     try:

@@ -1,7 +1,7 @@
-"""The validated batching options that every pipeline (NumPy or ``tf.data``) receives.
+"""The validated batching options that every pipeline (NumPy or `tf.data`) receives.
 
-:func:`kcolor.data.load_dataset` checks its arguments once, resolves the split-dependent
-defaults (shuffle and augment for ``"train"`` only) and hands one :class:`LoadOptions` to the
+`kcolor.data.load_dataset` checks its arguments once, resolves the split-dependent
+defaults (shuffle and augment for `"train"` only) and hands one `LoadOptions` to the
 source-specific builders, so they never re-validate or re-derive anything.
 """
 
@@ -24,7 +24,7 @@ class LoadOptions:
         seed: fixes order and crops; None is random.
         shuffle: reshuffle every epoch.
         augment: random crop positions and left-right flips (else center crops).
-        with_labels: yield ``(images, labels)`` instead of ``images``.
+        with_labels: yield `(images, labels)` instead of `images`.
         drop_remainder: leave out a last, smaller batch.
     """
 
@@ -52,6 +52,6 @@ class LoadOptions:
 
 
 def check_positive_count(name: str, value) -> None:
-    """Raise a :class:`~kcolor.data.errors.DatasetError` unless ``value`` is an integer > 0."""
+    """Raise a `kcolor.data.errors.DatasetError` unless `value` is an integer > 0."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise DatasetError(f"{name} must be a positive integer; got {value!r}")

@@ -1,10 +1,10 @@
 """Counting the source images a dataset leaves out, and saying so once per load.
 
 Datasets skip grayscale, too small and unreadable images instead of failing. A
-:class:`SkipReport` collects those skips (thread-safe: folders are decoded in a thread pool and
-``tf.data`` calls back from its own threads) and emits a single
-:class:`~kcolor.data.errors.SkippedImagesWarning` with the counts when :meth:`SkipReport.report`
-is called, however often that happens. :func:`select_usable` is the loop that local sources
+`SkipReport` collects those skips (thread-safe: folders are decoded in a thread pool and
+`tf.data` calls back from its own threads) and emits a single
+`kcolor.data.errors.SkippedImagesWarning` with the counts when `SkipReport.report`
+is called, however often that happens. `select_usable` is the loop that local sources
 share: keep the usable images up to a limit, count the rest, fail when nothing is left.
 """
 
@@ -27,7 +27,7 @@ class SkipReport:
     """Counts skipped source images by reason and reports them in one warning.
 
     Args:
-        source: how the dataset is named in the message, e.g. ``"folder:photos (train)"``.
+        source: how the dataset is named in the message, e.g. `"folder:photos (train)"`.
 
     Example:
         >>> report = SkipReport("folder:photos (train)")
@@ -46,7 +46,7 @@ class SkipReport:
         self._reported = False
 
     def skip(self, reason: str, detail: str | None = None) -> None:
-        """Count one skipped image; ``detail`` (e.g. a file and error) is quoted for the first few."""
+        """Count one skipped image; `detail` (e.g. a file and error) is quoted for the first few."""
         with self._lock:
             self._counts[reason] += 1
             if detail and len(self._examples) < _MAX_EXAMPLES:
@@ -64,7 +64,7 @@ class SkipReport:
         return sum(self.counts.values())
 
     def summary(self) -> str:
-        """One line such as ``"3 images skipped: 2 grayscale, 1 unreadable"``."""
+        """One line such as `"3 images skipped: 2 grayscale, 1 unreadable"`."""
         counts = self.counts
         total = sum(counts.values())
         text = f"{total} image{'s' if total != 1 else ''} skipped: " + ", ".join(
@@ -75,7 +75,7 @@ class SkipReport:
         return text
 
     def report(self) -> None:
-        """Warn once with :meth:`summary` when anything was skipped; later calls do nothing."""
+        """Warn once with `summary` when anything was skipped; later calls do nothing."""
         with self._lock:
             if self._reported or not self._counts:
                 return
@@ -89,8 +89,8 @@ def select_usable(
     """Keep the usable items of a source, counting and reporting the skipped ones.
 
     Args:
-        outcomes: ``(item, skip reason or None, detail or None)`` per candidate image, consumed
-            lazily (nothing past ``limit`` usable items is examined).
+        outcomes: `(item, skip reason or None, detail or None)` per candidate image, consumed
+            lazily (nothing past `limit` usable items is examined).
         description: how the dataset is named in messages.
         limit: stop after this many usable items.
 

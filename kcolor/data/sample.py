@@ -1,18 +1,18 @@
-"""The offline ``sample`` dataset: random crops of color photos that installed packages ship.
+"""The offline `sample` dataset: random crops of color photos that installed packages ship.
 
 Eight real photos come with scikit-image (astronaut, coffee, chelsea the cat, a rocket launch,
 an immunohistochemistry slide, a retina, a motorcycle) and matplotlib (Grace Hopper); they are
 read from the installed packages' folders, never downloaded. Each photo is cut once along its
-longer axis: the last :data:`SAMPLE_VALIDATION_FRACTION` is its validation region, the rest its
-training region (:func:`sample_regions`). A crop is a square window inside one region, so
+longer axis: the last `SAMPLE_VALIDATION_FRACTION` is its validation region, the rest its
+training region (`sample_regions`). A crop is a square window inside one region, so
 training and validation pixels never overlap. Crops pick a photo uniformly, a window side
-log-uniformly between ``max(image_size / 2, region / 8)`` and the region's shorter side (so
+log-uniformly between `max(image_size / 2, region / 8)` and the region's shorter side (so
 windows are scaled down, or at most 2x up when the region allows), reject mostly colorless
-windows (black retina corners), and are resized to ``image_size``; training crops are also
+windows (black retina corners), and are resized to `image_size`; training crops are also
 flipped left-right with probability 0.5.
 
-An epoch has :data:`SAMPLE_TRAIN_CROPS` training or :data:`SAMPLE_VALIDATION_CROPS` validation
-crops (``limit`` changes it). With augmentation (the default for training) every epoch draws
+An epoch has `SAMPLE_TRAIN_CROPS` training or `SAMPLE_VALIDATION_CROPS` validation
+crops (`limit` changes it). With augmentation (the default for training) every epoch draws
 new crops; the sequence is fixed by the seed. Validation crops are the same every epoch and
 use seed 0 unless a seed is given. Crops are rendered batch by batch, so memory stays small at
 256 px; the decoded photos are cached once per process.
@@ -59,7 +59,7 @@ _MAX_ATTEMPTS = 10
 
 @dataclasses.dataclass(frozen=True)
 class Box:
-    """A rectangle of pixels: rows ``top:top + height``, columns ``left:left + width``."""
+    """A rectangle of pixels: rows `top:top + height`, columns `left:left + width`."""
 
     top: int
     left: int
@@ -75,7 +75,7 @@ class Box:
         return self.left + self.width
 
     def contains(self, other: Box) -> bool:
-        """True when ``other`` lies entirely inside this box."""
+        """True when `other` lies entirely inside this box."""
         return self.top <= other.top and self.left <= other.left and other.bottom <= self.bottom and other.right <= self.right
 
     def intersects(self, other: Box) -> bool:
@@ -150,10 +150,10 @@ def sample_regions(split: str) -> tuple[Box, ...]:
     """The region of each sample photo that a split may crop from (one box per photo).
 
     Args:
-        split: ``"train"`` or ``"validation"`` (``"test"`` means validation).
+        split: `"train"` or `"validation"` (`"test"` means validation).
 
     Returns:
-        Boxes in photo pixel coordinates, in the order of :func:`sample_photos`. The train and
+        Boxes in photo pixel coordinates, in the order of `sample_photos`. The train and
         validation boxes of a photo never intersect.
 
     Example:
@@ -176,18 +176,18 @@ def sample_regions(split: str) -> tuple[Box, ...]:
 def plan_sample_crops(
     split: str, count: int, image_size: int, *, seed: int = 0, epoch: int = 0, flip: bool = False
 ) -> list[SampleCrop]:
-    """Choose ``count`` crop windows for a split (see the module docstring for the rules).
+    """Choose `count` crop windows for a split (see the module docstring for the rules).
 
     Args:
-        split: ``"train"`` or ``"validation"``.
+        split: `"train"` or `"validation"`.
         count: how many crops.
         image_size: the output size; it bounds how far windows are scaled up.
-        seed: with ``epoch`` (and the split), fixes the plan.
+        seed: with `epoch` (and the split), fixes the plan.
         epoch: a different epoch gives different crops.
         flip: flip each crop left-right with probability 0.5.
 
     Returns:
-        The planned crops; each window lies inside :func:`sample_regions` of its photo.
+        The planned crops; each window lies inside `sample_regions` of its photo.
 
     Example:
         >>> plan_sample_crops("train", 2, 32, seed=1)[0]
@@ -214,12 +214,12 @@ def plan_sample_crops(
 
 
 _REDUCING_GAP = 3.0
-"""PIL's ``reducing_gap``: large windows are first shrunk by an integer factor with a box filter, then resampled;
+"""PIL's `reducing_gap`: large windows are first shrunk by an integer factor with a box filter, then resampled;
 at 3 the result is within a few levels of exact resampling (mean 0.1) and renders 1.5x faster at 32 px."""
 
 
 def render_sample_crops(crops: list[SampleCrop], image_size: int) -> np.ndarray:
-    """Cut and resize planned crops (bilinear, antialiased) into ``uint8 (len, S, S, 3)``."""
+    """Cut and resize planned crops (bilinear, antialiased) into `uint8 (len, S, S, 3)`."""
     photos = sample_photos()
     batch = np.empty((len(crops), image_size, image_size, 3), np.uint8)
     for index, crop in enumerate(crops):
@@ -232,13 +232,13 @@ def render_sample_crops(crops: list[SampleCrop], image_size: int) -> np.ndarray:
 
 
 class SampleSampler:
-    """Serves the crops of the sample set by epoch and position (for :class:`NumpyBatches`).
+    """Serves the crops of the sample set by epoch and position (for `NumpyBatches`).
 
     Args:
-        split: ``"train"``, ``"validation"`` or ``"test"`` (same as validation).
+        split: `"train"`, `"validation"` or `"test"` (same as validation).
         image_size: the side of the crops.
-        count: crops per epoch; defaults to :data:`SAMPLE_TRAIN_CROPS` or
-            :data:`SAMPLE_VALIDATION_CROPS`.
+        count: crops per epoch; defaults to `SAMPLE_TRAIN_CROPS` or
+            `SAMPLE_VALIDATION_CROPS`.
         seed: fixes the crops; None draws a random seed for training and uses 0 for validation.
         augment: new crops every epoch and random flips; otherwise one fixed set of crops.
 
@@ -275,7 +275,7 @@ class SampleSampler:
             return self._plans[epoch]
 
     def items(self, epoch: int, positions: range) -> tuple[np.ndarray, np.ndarray]:
-        """Render the crops at ``positions`` of ``epoch``: ``(uint8 images, int64 labels = -1)``."""
+        """Render the crops at `positions` of `epoch`: `(uint8 images, int64 labels = -1)`."""
         plan = self.plan(epoch)
         images = render_sample_crops([plan[position] for position in positions], self.image_size)
         return images, np.full(len(images), -1, np.int64)

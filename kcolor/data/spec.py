@@ -1,13 +1,13 @@
 """Parsing dataset specs and split names into what the loaders need.
 
-A spec is one string: a TensorFlow Datasets name (``"cifar10"``, ``"places365_small"``,
-``"imagenette/320px-v2"``, ``"tf_flowers"``, optionally with ``/config`` or ``:version``),
-``"sample"`` (offline photos shipped with scikit-image and matplotlib), ``"folder:PATH"`` (your
-photos) or ``"npz:PATH"`` (an array file). ``imagenette/320px-v2`` is Imagenette (ten ImageNet
+A spec is one string: a TensorFlow Datasets name (`"cifar10"`, `"places365_small"`,
+`"imagenette/320px-v2"`, `"tf_flowers"`, optionally with `/config` or `:version`),
+`"sample"` (offline photos shipped with scikit-image and matplotlib), `"folder:PATH"` (your
+photos) or `"npz:PATH"` (an array file). `imagenette/320px-v2` is Imagenette (ten ImageNet
 classes, 9,469 training and 3,925 validation photos with the shorter side 320 px, about 330 MB),
-labelled with WordNet ids (``class_names``): the photo preset ``photo-128`` trains on it. A :class:`pathlib.Path` is accepted too: a directory means ``folder:``, a
-``.npz`` file means ``npz:``. Splits are ``"train"`` and ``"validation"`` (aliases ``"val"``,
-``"valid"``); ``"test"`` is passed to TFDS and means validation for local sources that have no
+labelled with WordNet ids (`class_names`): the photo preset `photo-128` trains on it. A `pathlib.Path` is accepted too: a directory means `folder:`, a
+`.npz` file means `npz:`. Splits are `"train"` and `"validation"` (aliases `"val"`,
+`"valid"`); `"test"` is passed to TFDS and means validation for local sources that have no
 test part. This module imports neither TensorFlow nor Keras.
 """
 
@@ -30,8 +30,8 @@ class DatasetSpec:
     """A parsed dataset spec.
 
     Attributes:
-        kind: ``"tfds"``, ``"sample"``, ``"folder"`` or ``"npz"``.
-        value: the TFDS name, or the path for ``folder`` and ``npz`` (empty for ``sample``).
+        kind: `"tfds"`, `"sample"`, `"folder"` or `"npz"`.
+        value: the TFDS name, or the path for `folder` and `npz` (empty for `sample`).
     """
 
     kind: str
@@ -44,18 +44,18 @@ class DatasetSpec:
 
 
 def parse_spec(spec: str | os.PathLike | DatasetSpec) -> DatasetSpec:
-    """Turn a spec string (or path) into a :class:`DatasetSpec`.
+    """Turn a spec string (or path) into a `DatasetSpec`.
 
     Args:
-        spec: ``"cifar10"``, ``"sample"``, ``"folder:PATH"``, ``"npz:PATH"``, a path, or an
-            already parsed :class:`DatasetSpec`.
+        spec: `"cifar10"`, `"sample"`, `"folder:PATH"`, `"npz:PATH"`, a path, or an
+            already parsed `DatasetSpec`.
 
     Returns:
-        The parsed spec; ``~`` in paths is expanded. Whether a TFDS name exists is checked
+        The parsed spec; `~` in paths is expanded. Whether a TFDS name exists is checked
         later, when the dataset is loaded.
 
     Raises:
-        DatasetError: the spec is empty, not a string, or ``folder:``/``npz:`` without a path.
+        DatasetError: the spec is empty, not a string, or `folder:`/`npz:` without a path.
 
     Example:
         >>> parse_spec("folder:~/photos")
@@ -84,7 +84,7 @@ def parse_spec(spec: str | os.PathLike | DatasetSpec) -> DatasetSpec:
 
 
 def tfds_base_name(name: str) -> str:
-    """The builder name of a TFDS spec, without ``/config`` or ``:version`` (``"imagenette"``)."""
+    """The builder name of a TFDS spec, without `/config` or `:version` (`"imagenette"`)."""
     return name.split("/")[0].split(":")[0].strip().lower()
 
 
@@ -100,7 +100,7 @@ def unknown_dataset_error(
         tfds_missing: say that TFDS names cannot be checked because TensorFlow is missing.
 
     Returns:
-        A :class:`~kcolor.data.errors.DatasetNotFoundError` to raise.
+        A `kcolor.data.errors.DatasetNotFoundError` to raise.
 
     Example:
         >>> print(unknown_dataset_error("cifr10", ["cifar10", "cifar100", "mnist"]))
@@ -124,13 +124,13 @@ def unknown_dataset_error(
 
 
 def normalize_split(split: str) -> str:
-    """Map split aliases to TFDS-style names: ``"val"``/``"valid"`` become ``"validation"``.
+    """Map split aliases to TFDS-style names: `"val"`/`"valid"` become `"validation"`.
 
-    TFDS slicing such as ``"val[:10%]"`` keeps its slice (``"validation[:10%]"``); other names
+    TFDS slicing such as `"val[:10%]"` keeps its slice (`"validation[:10%]"`); other names
     pass through unchanged, for TFDS datasets with unusual splits.
 
     Raises:
-        DatasetError: ``split`` is not a non-empty string.
+        DatasetError: `split` is not a non-empty string.
     """
     if not isinstance(split, str) or not split.strip():
         raise DatasetError(f"split must be a non-empty string such as 'train' or 'validation'; got {split!r}")
@@ -141,15 +141,15 @@ def normalize_split(split: str) -> str:
 
 
 def is_training_split(split: str) -> bool:
-    """True for ``"train"`` (and TFDS slices of it such as ``"train[:80%]"``)."""
+    """True for `"train"` (and TFDS slices of it such as `"train[:80%]"`)."""
     return normalize_split(split).partition("[")[0] == "train"
 
 
 def local_split(split: str, spec: DatasetSpec | str) -> str:
-    """Validate a split name for ``sample``, ``folder:`` and ``npz:`` sources.
+    """Validate a split name for `sample`, `folder:` and `npz:` sources.
 
     Returns:
-        ``"train"``, ``"validation"`` or ``"test"`` (each source decides what ``"test"`` means).
+        `"train"`, `"validation"` or `"test"` (each source decides what `"test"` means).
 
     Raises:
         DatasetError: any other name, including TFDS slicing syntax.

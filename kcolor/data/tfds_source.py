@@ -1,15 +1,15 @@
-"""TensorFlow Datasets sources: ``cifar10`` (32 px) and ``places365_small`` (256 px) as in the
-paper, and any TFDS dataset whose ``image`` feature is RGB ``uint8`` (``tf_flowers``,
-``imagenette``, ...).
+"""TensorFlow Datasets sources: `cifar10` (32 px) and `places365_small` (256 px) as in the
+paper, and any TFDS dataset whose `image` feature is RGB `uint8` (`tf_flowers`,
+`imagenette`, ...).
 
-Downloads go to the project's top-level ``data/`` folder when kcolor runs from a checkout
-(:func:`default_data_dir`), else to TFDS's own default (``$TFDS_DATA_DIR`` or
-``~/tensorflow_datasets``); ``data_dir`` overrides both. ``"validation"`` means the dataset's
+Downloads go to the project's top-level `data/` folder when kcolor runs from a checkout
+(`default_data_dir`), else to TFDS's own default (`$TFDS_DATA_DIR` or
+`~/tensorflow_datasets`); `data_dir` overrides both. `"validation"` means the dataset's
 validation split, or its test split when it has none (cifar10). kcolor decodes the images itself
-(:func:`~kcolor.data.tf_pipeline.decode_image`: a JPEG at least twice the training size is decoded
+(`kcolor.data.tf_pipeline.decode_image`: a JPEG at least twice the training size is decoded
 at 1/2, 1/4 or 1/8 scale), resizes them, and filters grayscale and colorless images (Places365 has
 some, Imagenette a few hundred), counting them; the count is reported after the first full pass.
-Decoded, resized images are cached in memory when the split fits in :data:`CACHE_BUDGET_BYTES`
+Decoded, resized images are cached in memory when the split fits in `CACHE_BUDGET_BYTES`
 (cifar10 and Imagenette do, Places365 does not). TensorFlow and TFDS are imported inside the
 functions.
 """
@@ -38,7 +38,7 @@ _KNOWN_SPLITS = {"cifar10": ("train", "test"), "places365_small": ("train", "val
 
 
 def default_data_dir() -> str | None:
-    """The project's ``data/`` folder when kcolor runs from a checkout, else None (TFDS default).
+    """The project's `data/` folder when kcolor runs from a checkout, else None (TFDS default).
 
     Example:
         >>> default_data_dir()
@@ -54,14 +54,14 @@ def resolve_tfds_split(name: str, available: list[str] | tuple[str, ...], split:
     """Translate a kcolor split name to the dataset's own split.
 
     Args:
-        name: the TFDS spec (its base name selects known split lists when ``available`` is
-            empty, as before a download or under ``tfds.testing.mock_data``).
+        name: the TFDS spec (its base name selects known split lists when `available` is
+            empty, as before a download or under `tfds.testing.mock_data`).
         available: the dataset's split names, possibly empty when unknown.
-        split: ``"train"``, ``"validation"`` (``"val"``), ``"test"``, a TFDS slice such as
-            ``"validation[:10%]"``, or a ``+`` combination (passed through).
+        split: `"train"`, `"validation"` (`"val"`), `"test"`, a TFDS slice such as
+            `"validation[:10%]"`, or a `+` combination (passed through).
 
     Returns:
-        The split to read: ``"validation"`` falls back to ``"test"`` and vice versa.
+        The split to read: `"validation"` falls back to `"test"` and vice versa.
 
     Raises:
         DatasetError: the dataset has no such split.
@@ -86,15 +86,15 @@ def resolve_tfds_split(name: str, available: list[str] | tuple[str, ...], split:
 def tfds_dataset(
     name: str, split: str, options: LoadOptions, *, data_dir: str | os.PathLike | None, limit: int | None, cache: bool
 ):
-    """Build the ``tf.data`` pipeline of a TFDS dataset (arguments as in ``load_dataset``).
+    """Build the `tf.data` pipeline of a TFDS dataset (arguments as in `load_dataset`).
 
     Returns:
-        ``(dataset, has_labels)``.
+        `(dataset, has_labels)`.
 
     Raises:
         DatasetNotFoundError: no TFDS dataset has this name (close names are suggested).
         DatasetDownloadError: the download or preparation failed.
-        DatasetError: the dataset has no RGB ``uint8`` ``image`` feature, or no such split.
+        DatasetError: the dataset has no RGB `uint8` `image` feature, or no such split.
     """
     import tensorflow as tf
     import tensorflow_datasets as tfds
@@ -138,7 +138,7 @@ def tfds_dataset(
 
 
 def tfds_builder(name: str, data_dir: str | os.PathLike | None):
-    """``tfds.builder(name)`` with kcolor's data folder and readable errors.
+    """`tfds.builder(name)` with kcolor's data folder and readable errors.
 
     Raises:
         DatasetNotFoundError: unknown name; the message suggests close TFDS names.
@@ -156,7 +156,7 @@ def tfds_builder(name: str, data_dir: str | os.PathLike | None):
 
 
 def tfds_class_names(name: str) -> list[str] | None:
-    """The class names of a TFDS dataset's ``label`` feature, or None when unknown.
+    """The class names of a TFDS dataset's `label` feature, or None when unknown.
 
     Names known only as numbers (before the metadata is downloaded) count as unknown, except
     for cifar10 whose names are built in.
@@ -176,7 +176,7 @@ def tfds_class_names(name: str) -> list[str] | None:
 
 
 def _check_features(builder, name: str) -> str | None:
-    """Check the ``image`` feature is RGB ``uint8``; return the label feature's key or None."""
+    """Check the `image` feature is RGB `uint8`; return the label feature's key or None."""
     import tensorflow_datasets as tfds
 
     features = builder.info.features

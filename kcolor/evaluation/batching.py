@@ -2,8 +2,8 @@
 
 Evaluating thousands of images on the host must not convert them all to
 float64 at once (10,000 CIFAR images are 250 MB as float64 Lab). The helpers
-here walk over a data set in fixed-size batches, show progress with ``tqdm``
-when it is installed (Keras' ``Progbar`` otherwise) and collect per-image
+here walk over a data set in fixed-size batches, show progress with `tqdm`
+when it is installed (Keras' `Progbar` otherwise) and collect per-image
 values as float32.
 """
 
@@ -20,7 +20,7 @@ DEFAULT_BATCH_SIZE = 256
 
 
 def batch_slices(num_items: int, batch_size: int) -> Iterator[slice]:
-    """Yields consecutive slices that cover ``range(num_items)``.
+    """Yields consecutive slices that cover `range(num_items)`.
 
     Args:
         num_items: Number of items to cover.
@@ -41,8 +41,8 @@ def batch_slices(num_items: int, batch_size: int) -> Iterator[slice]:
 class ProgressBar:
     """A minimal progress bar over a number of images.
 
-    Uses ``tqdm.auto`` when available (it renders as a widget in notebooks),
-    falls back to ``keras.utils.Progbar``, and does nothing when disabled.
+    Uses `tqdm.auto` when available (it renders as a widget in notebooks),
+    falls back to `keras.utils.Progbar`, and does nothing when disabled.
 
     Args:
         total: Number of items to process.
@@ -71,7 +71,7 @@ class ProgressBar:
             self._bar = tqdm(total=total, desc=description, unit="image", leave=False)
 
     def update(self, count: int) -> None:
-        """Advances the bar by ``count`` items."""
+        """Advances the bar by `count` items."""
         self._done += count
         if self._bar is not None:
             self._bar.update(count)
@@ -100,8 +100,8 @@ def map_batches(
     """Applies a per-batch function to aligned arrays and concatenates the results.
 
     Args:
-        function: Called as ``function(*batches)`` on aligned slices of
-            ``arrays``; returns an array whose first axis is the batch.
+        function: Called as `function(*batches)` on aligned slices of
+            `arrays`; returns an array whose first axis is the batch.
         *arrays: Arrays with the same length along the first axis.
         batch_size: Number of items per call.
         description: Progress bar text.

@@ -1,11 +1,11 @@
-"""Training curves from Keras ``CSVLogger`` files (``history.csv``).
+"""Training curves from Keras `CSVLogger` files (`history.csv`).
 
 A GAN's losses do not fall steadily like a classifier's: the discriminator and
-generator push against each other. :func:`loss_curves` plots whatever columns
-a ``history.csv`` has, grouped so that comparable numbers share a panel:
-discriminator losses (``d_*``), generator losses (``g_*``), other losses
-(``*loss*``, ``l1``...), and one panel per remaining metric (``psnr``...),
-each training column next to its ``val_`` counterpart (dashed). Several runs
+generator push against each other. `loss_curves` plots whatever columns
+a `history.csv` has, grouped so that comparable numbers share a panel:
+discriminator losses (`d_*`), generator losses (`g_*`), other losses
+(`*loss*`, `l1`...), and one panel per remaining metric (`psnr`...),
+each training column next to its `val_` counterpart (dashed). Several runs
 (e.g. "L1-only U-Net" and "GAN") can be overlaid.
 """
 
@@ -24,7 +24,7 @@ PANELS_PER_ROW = 3
 
 
 def read_history(path: str | Path) -> dict[str, np.ndarray]:
-    """Reads a ``CSVLogger`` file into float arrays, one per column.
+    """Reads a `CSVLogger` file into float arrays, one per column.
 
     Args:
         path: The CSV file (header row, then one row per epoch).
@@ -54,11 +54,11 @@ def panel_title(column: str) -> str:
     """Names the panel a history column belongs to.
 
     Args:
-        column: A column name such as ``"d_loss"``, ``"g_l1"``, ``"val_psnr"``.
+        column: A column name such as `"d_loss"`, `"g_l1"`, `"val_psnr"`.
 
     Returns:
-        ``"Discriminator loss"``, ``"Generator losses"``, ``"Losses"`` or the
-        metric name without ``val_`` (short names in capitals: ``"PSNR"``).
+        `"Discriminator loss"`, `"Generator losses"`, `"Losses"` or the
+        metric name without `val_` (short names in capitals: `"PSNR"`).
 
     Example:
         >>> [panel_title(name) for name in ("d_loss", "g_l1", "val_l1", "val_psnr")]
@@ -77,10 +77,10 @@ def panel_title(column: str) -> str:
 def loss_curves(
     history: str | Path | Mapping[str, str | Path], path: str | Path | None = None, title: str | None = None
 ):
-    """Plots the columns of one or more ``history.csv`` files, grouped by panel.
+    """Plots the columns of one or more `history.csv` files, grouped by panel.
 
     Args:
-        history: A ``history.csv`` path, or run name to path to overlay runs.
+        history: A `history.csv` path, or run name to path to overlay runs.
         path: Optional PNG file to write.
         title: Optional figure title.
 

@@ -1,11 +1,11 @@
 """Small matplotlib helpers shared by the evaluation figures.
 
-All figure functions of :mod:`kcolor.evaluation` build a grid of axes with
-:func:`image_grid` (or plain ``plt.subplots``), draw images with
-:func:`show_image` and end with :func:`finish_figure`, which lays the figure
+All figure functions of `kcolor.evaluation` build a grid of axes with
+`image_grid` (or plain `plt.subplots`), draw images with
+`show_image` and end with `finish_figure`, which lays the figure
 out, optionally saves it as PNG and returns it. Figures are created with
 pyplot so that they display inline in notebooks; close them with
-``plt.close(figure)`` when drawing many in a script.
+`plt.close(figure)` when drawing many in a script.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 
 def image_grid(rows: int, columns: int, cell_inches: float = 1.6):
-    """Creates a figure with a ``rows x columns`` grid of axes without ticks.
+    """Creates a figure with a `rows x columns` grid of axes without ticks.
 
     Args:
         rows: Number of rows.
@@ -24,7 +24,7 @@ def image_grid(rows: int, columns: int, cell_inches: float = 1.6):
         cell_inches: Side of each cell in inches.
 
     Returns:
-        ``(figure, axes)`` with ``axes`` a 2-D array of shape ``(rows, columns)``.
+        `(figure, axes)` with `axes` a 2-D array of shape `(rows, columns)`.
     """
     import matplotlib.pyplot as plt
 
@@ -40,7 +40,7 @@ def show_image(axis, image: np.ndarray, title: str | None = None, row_label: str
 
     Args:
         axis: A matplotlib axis.
-        image: ``(H, W, 3)`` uint8 RGB.
+        image: `(H, W, 3)` uint8 RGB.
         title: Optional text above the image.
         row_label: Optional text left of the image (for the first column).
     """
@@ -52,13 +52,13 @@ def show_image(axis, image: np.ndarray, title: str | None = None, row_label: str
 
 
 def finish_figure(figure, path: str | Path | None = None, title: str | None = None, tight: bool = True):
-    """Lays out a figure and saves it as PNG when ``path`` is given.
+    """Lays out a figure and saves it as PNG when `path` is given.
 
     Args:
         figure: A matplotlib figure.
         path: Optional file to write; parent folders are created.
         title: Optional figure title.
-        tight: Whether to apply ``tight_layout`` (not with shared colorbars).
+        tight: Whether to apply `tight_layout` (not with shared colorbars).
 
     Returns:
         The same figure.

@@ -1,16 +1,16 @@
 """Fréchet Inception Distance (FID) with Keras' InceptionV3.
 
 FID (Heusel et al. 2017) compares two image sets by the mean and covariance of
-their InceptionV3 pool features: ``|μ1 - μ2|² + Tr(Σ1 + Σ2 - 2 (Σ1 Σ2)^½)``.
+their InceptionV3 pool features: `|μ1 - μ2|² + Tr(Σ1 + Σ2 - 2 (Σ1 Σ2)^½)`.
 Lower is better; a set compared with itself scores 0. Images are resized to
 299 px (any size >= 75 works) and scaled with
-``keras.applications.inception_v3.preprocess_input`` batch by batch; only
+`keras.applications.inception_v3.preprocess_input` batch by batch; only
 the float32 features (8 KB per image) are kept. FID is only meaningful with
 the ImageNet weights and thousands of images (it is biased upwards for small
 sets). Works on the TensorFlow and JAX backends; Keras is imported lazily.
 
 The ImageNet weights (about 90 MB) are downloaded by Keras on first use. When
-that fails (offline), :class:`FIDUnavailableError` says so in one sentence and
+that fails (offline), `FIDUnavailableError` says so in one sentence and
 the reports skip FID with a note.
 """
 
@@ -58,16 +58,16 @@ class InceptionFeatures:
     """Extracts 2048-d InceptionV3 pool features from uint8 RGB images.
 
     Args:
-        weights: ``"imagenet"`` (needed for meaningful FIDs), ``None`` for
+        weights: `"imagenet"` (needed for meaningful FIDs), `None` for
             random weights (only to test the code path), or a weights file path.
         image_size: Side the images are resized to; at least 75.
 
-    The network is cached per ``(weights, image_size)``: later instances
+    The network is cached per `(weights, image_size)`: later instances
     reuse it (and random weights stay the same within a process).
 
     Raises:
         FIDUnavailableError: If the ImageNet weights cannot be downloaded.
-        ValueError: If ``image_size`` is below 75.
+        ValueError: If `image_size` is below 75.
 
     Example:
         >>> features = InceptionFeatures(weights=None, image_size=75)
@@ -82,7 +82,7 @@ class InceptionFeatures:
         self.model = _inception_model(weights, image_size)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Returns ``(n, 2048)`` float32 features of a batch of uint8 RGB images."""
+        """Returns `(n, 2048)` float32 features of a batch of uint8 RGB images."""
         import keras
 
         scaled = keras.applications.inception_v3.preprocess_input(images.astype(np.float32))
@@ -95,16 +95,16 @@ def frechet_distance(
 ) -> float:
     """Fréchet distance between two Gaussians, as in FID.
 
-    ``|μa - μb|² + Tr(Σa + Σb - 2 sqrtm(Σa Σb))`` with ``scipy.linalg.sqrtm``;
+    `|μa - μb|² + Tr(Σa + Σb - 2 sqrtm(Σa Σb))` with `scipy.linalg.sqrtm`;
     when the product is singular a tiny diagonal offset is added (as in the
     reference implementation) and imaginary round-off is dropped. For 2048-d
-    Inception features one ``sqrtm`` takes 10-30 s on a laptop CPU.
+    Inception features one `sqrtm` takes 10-30 s on a laptop CPU.
 
     Args:
-        mean_a: ``(d,)`` mean of the first set.
-        covariance_a: ``(d, d)`` covariance of the first set.
-        mean_b: ``(d,)`` mean of the second set.
-        covariance_b: ``(d, d)`` covariance of the second set.
+        mean_a: `(d,)` mean of the first set.
+        covariance_a: `(d, d)` covariance of the first set.
+        mean_b: `(d,)` mean of the second set.
+        covariance_b: `(d, d)` covariance of the second set.
 
     Returns:
         The distance, >= 0 (round-off below zero is clipped).
@@ -124,7 +124,7 @@ def frechet_distance(
 
 
 def _scaled_deviations(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and ``(x - mean) / sqrt(n - 1)``, whose Gram matrix is the covariance."""
+    """Mean and `(x - mean) / sqrt(n - 1)`, whose Gram matrix is the covariance."""
     if len(features) < 2:
         raise ValueError("FID needs at least two images per set to estimate a covariance.")
     features = np.asarray(features, np.float64)
@@ -135,17 +135,17 @@ def _scaled_deviations(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fid_from_features(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """FID between two sets of feature vectors.
 
-    With more images than feature dimensions this is :func:`frechet_distance`
+    With more images than feature dimensions this is `frechet_distance`
     of the sample means and covariances. With fewer (small test sets) the
     covariances have low rank and the same value is computed exactly and much
-    faster from the features: with ``Σa = AᵀA`` and ``Σb = BᵀB`` (``A``, ``B``
-    the centred features divided by ``sqrt(n - 1)``), the eigenvalues of
-    ``Σa Σb`` are the squared singular values of ``A Bᵀ``, so
-    ``Tr sqrtm(Σa Σb)`` is the sum of those singular values.
+    faster from the features: with `Σa = AᵀA` and `Σb = BᵀB` (`A`, `B`
+    the centred features divided by `sqrt(n - 1)`), the eigenvalues of
+    `Σa Σb` are the squared singular values of `A Bᵀ`, so
+    `Tr sqrtm(Σa Σb)` is the sum of those singular values.
 
     Args:
-        features_a: ``(n_a, d)`` features of the first set.
-        features_b: ``(n_b, d)`` features of the second set.
+        features_a: `(n_a, d)` features of the first set.
+        features_b: `(n_b, d)` features of the second set.
 
     Returns:
         The Fréchet distance of the two Gaussians fitted to the features.
@@ -180,7 +180,7 @@ class FIDAccumulator:
         self.collected: dict[str, list[np.ndarray]] = {}
 
     def update(self, name: str, images: np.ndarray, batch_size: int = FID_BATCH_SIZE) -> None:
-        """Adds a batch of uint8 RGB images to the set called ``name``."""
+        """Adds a batch of uint8 RGB images to the set called `name`."""
         batches = self.collected.setdefault(name, [])
         for batch in batch_slices(len(images), batch_size):
             batches.append(self.features(images[batch]))
@@ -203,9 +203,9 @@ def fid(
     The sets need not have the same size or be paired.
 
     Args:
-        true_rgb: ``(N, H, W, 3)`` uint8 reference images.
-        pred_rgb: ``(M, H', W', 3)`` uint8 images to compare.
-        weights: ``"imagenet"``, ``None`` (random weights: only to test the
+        true_rgb: `(N, H, W, 3)` uint8 reference images.
+        pred_rgb: `(M, H', W', 3)` uint8 images to compare.
+        weights: `"imagenet"`, `None` (random weights: only to test the
             code path, the value means nothing) or a weights file path.
         image_size: Inception input side, >= 75 (299 for comparable numbers).
         batch_size: Images per forward pass.
@@ -217,7 +217,7 @@ def fid(
     Raises:
         FIDUnavailableError: If the ImageNet weights cannot be downloaded.
         ValueError: For invalid images, fewer than two per set, or
-            ``image_size`` < 75.
+            `image_size` < 75.
 
     Example:
         >>> fid(images, images, weights=None, image_size=75)  # doctest: +SKIP

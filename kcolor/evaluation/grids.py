@@ -1,12 +1,12 @@
 """Image grids that compare colorizations side by side.
 
-* :func:`comparison_grid`: one row per image, columns *gray* | model 1 |
+* `comparison_grid`: one row per image, columns *gray* | model 1 |
   model 2 | ... | *ground truth*, the figure of the paper that shows how an
   L1-only U-Net and a GAN colourise the same inputs.
-* :func:`best_and_worst`: the images a model gets most and least right by a
+* `best_and_worst`: the images a model gets most and least right by a
   per-image metric, each above its ground truth.
 
-Both return the matplotlib figure and can save it as PNG with ``path=``.
+Both return the matplotlib figure and can save it as PNG with `path=`.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from kcolor.evaluation.validation import (
 def choose_indices(
     num_images: int, count: int, indices: Sequence[int] | None = None, seed: int | None = 0
 ) -> np.ndarray:
-    """Returns the given indices, or ``count`` distinct random ones (seeded).
+    """Returns the given indices, or `count` distinct random ones (seeded).
 
     Args:
         num_images: Size of the data set.
-        count: How many indices to draw when ``indices`` is None (capped at
-            ``num_images``).
+        count: How many indices to draw when `indices` is None (capped at
+            `num_images`).
         indices: Explicit indices to use.
         seed: Seed of the random draw.
 
@@ -46,7 +46,7 @@ def choose_indices(
         A 1-D int array of indices, sorted when drawn at random.
 
     Raises:
-        ValueError: If an index is out of range or ``count`` < 1.
+        ValueError: If an index is out of range or `count` < 1.
 
     Example:
         >>> choose_indices(10, 3, seed=0).tolist() == choose_indices(10, 3, seed=0).tolist()
@@ -77,13 +77,13 @@ def comparison_grid(
     """Draws gray | each model | ground truth for some images.
 
     Args:
-        true_rgb: ``(N, H, W, 3)`` uint8 ground truth.
-        predictions: Model name to ``(N, H, W, 3)`` uint8 predictions, in column
-            order, e.g. ``{"L1-only U-Net": a, "GAN": b}``.
-        indices: Images to show; default ``count`` random ones.
-        count: Number of random images when ``indices`` is None.
+        true_rgb: `(N, H, W, 3)` uint8 ground truth.
+        predictions: Model name to `(N, H, W, 3)` uint8 predictions, in column
+            order, e.g. `{"L1-only U-Net": a, "GAN": b}`.
+        indices: Images to show; default `count` random ones.
+        count: Number of random images when `indices` is None.
         seed: Seed of the random choice.
-        labels: Optional ``(N,)`` integer labels, written left of each row.
+        labels: Optional `(N,)` integer labels, written left of each row.
         class_names: Optional names indexed by label.
         path: Optional PNG file to write.
         title: Optional figure title.
@@ -127,18 +127,18 @@ def best_and_worst(
     name: str = "model",
     path: str | Path | None = None,
 ):
-    """Shows the ``count`` best and worst predictions by a per-image metric.
+    """Shows the `count` best and worst predictions by a per-image metric.
 
     Rows: best predictions, their ground truth, worst predictions, their
     ground truth; each prediction is titled with its score.
 
     Args:
-        true_rgb: ``(N, H, W, 3)`` uint8 ground truth.
-        pred_rgb: ``(N, H, W, 3)`` uint8 predictions.
+        true_rgb: `(N, H, W, 3)` uint8 ground truth.
+        pred_rgb: `(N, H, W, 3)` uint8 predictions.
         metric: A per-image metric that compares with the truth
-            (``"accuracy"``, ``"auc"``, ``"psnr"``, ``"ssim"``).
+            (`"accuracy"`, `"auc"`, `"psnr"`, `"ssim"`).
         count: Images per group (capped at half the data set).
-        scores: Precomputed ``(N,)`` scores (e.g. ``report.per_image[name][metric]``);
+        scores: Precomputed `(N,)` scores (e.g. `report.per_image[name][metric]`);
             computed when None.
         settings: Metric parameters when computing scores.
         name: Model name for the row labels.

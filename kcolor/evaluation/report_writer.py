@@ -1,8 +1,8 @@
 """Writes an evaluation report to a folder: JSON, Markdown and PNG figures.
 
-:func:`write_report` turns a :class:`~kcolor.evaluation.report.Report` and the
-images it was computed on into ``metrics.json`` (for scripts and the CLI),
-``report.md`` (tables plus the figures embedded by relative path, readable on
+`write_report` turns a `kcolor.evaluation.report.Report` and the
+images it was computed on into `metrics.json` (for scripts and the CLI),
+`report.md` (tables plus the figures embedded by relative path, readable on
 GitHub or in Jupyter) and the PNG figures beside them: comparison grid, a*b*
 histograms, best/worst examples per model and the training curves.
 """
@@ -104,29 +104,29 @@ def write_report(
     seed: int = 0,
     title: str = "Colorization report",
 ) -> dict[str, Path | list[Path]]:
-    """Writes ``metrics.json``, ``report.md`` and PNG figures into ``out_dir``.
+    """Writes `metrics.json`, `report.md` and PNG figures into `out_dir`.
 
     Args:
-        report: The result of :func:`~kcolor.evaluation.report.evaluate_predictions`.
+        report: The result of `kcolor.evaluation.report.evaluate_predictions`.
         out_dir: Folder to write into (created if needed; files are overwritten).
-        true_rgb: The ``(N, H, W, 3)`` uint8 ground truth of the report; without
+        true_rgb: The `(N, H, W, 3)` uint8 ground truth of the report; without
             it no image figures are drawn.
         predictions: Model name to predictions, as given to the report.
-        labels: Optional ``(N,)`` labels, shown beside the comparison grid.
+        labels: Optional `(N,)` labels, shown beside the comparison grid.
         class_names: Optional names indexed by label.
-        history_csv: A Keras ``history.csv`` or run name to such files, for
+        history_csv: A Keras `history.csv` or run name to such files, for
             the loss curves.
         num_examples: Images in the comparison grid and per best/worst group.
         seed: Seed of the random comparison images.
-        title: Heading of ``report.md``.
+        title: Heading of `report.md`.
 
     Returns:
-        ``{"metrics": metrics.json path, "report": report.md path,
-        "figures": [PNG paths]}``.
+        `{"metrics": metrics.json path, "report": report.md path,
+        "figures": [PNG paths]}`.
 
     Raises:
         ValueError: For invalid images (see the figure functions).
-        FileNotFoundError: If ``history_csv`` does not exist.
+        FileNotFoundError: If `history_csv` does not exist.
 
     Example:
         >>> paths = write_report(report, "runs/gan/eval", truth, {"GAN": predicted},

@@ -9,7 +9,7 @@ the colorizations are indistinguishable from real photos, 0 % means they are
 always spotted.
 
 This module holds the game logic only (pure and seeded, so it is testable);
-:mod:`kcolor.evaluation.turing_interfaces` puts a notebook widget and a plain
+`kcolor.evaluation.turing_interfaces` puts a notebook widget and a plain
 text interface on top of it.
 """
 
@@ -35,9 +35,9 @@ class Trial:
         number: Position of the trial, from 0.
         real_index: Index of the real image.
         generated_index: Index of the generated image (equal to
-            ``real_index`` in paired games: the same scene twice).
+            `real_index` in paired games: the same scene twice).
         source: Name of the model that generated the image.
-        real_side: ``"left"`` or ``"right"``.
+        real_side: `"left"` or `"right"`.
     """
 
     number: int
@@ -54,7 +54,7 @@ class FoolRate:
     Attributes:
         fooled: Trials in which the player picked the generated image.
         answered: Trials answered.
-        rate: ``fooled / answered`` (NaN before any answer).
+        rate: `fooled / answered` (NaN before any answer).
         low: Lower end of the Wilson 95 % interval of the rate.
         high: Upper end of the Wilson 95 % interval of the rate.
     """
@@ -78,7 +78,7 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     """Wilson score interval of a binomial proportion (95 % by default).
 
     Unlike the normal approximation it stays within [0, 1] and behaves for
-    small ``trials`` and rates near 0 or 1.
+    small `trials` and rates near 0 or 1.
 
     Args:
         successes: Number of successes.
@@ -86,10 +86,10 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
         z: Normal quantile (1.96 for 95 %).
 
     Returns:
-        ``(low, high)``; ``(0.0, 1.0)`` when ``trials`` is 0.
+        `(low, high)`; `(0.0, 1.0)` when `trials` is 0.
 
     Raises:
-        ValueError: If ``successes`` is not within ``0..trials``.
+        ValueError: If `successes` is not within `0..trials`.
 
     Example:
         >>> [round(value, 3) for value in wilson_interval(5, 10)]
@@ -123,8 +123,8 @@ class TuringTest:
     """A seeded sequence of real-versus-generated trials and the player's answers.
 
     Args:
-        real_rgb: ``(N, H, W, 3)`` uint8 real images.
-        generated: ``(N, H, W, 3)`` uint8 colorizations of the same images, or
+        real_rgb: `(N, H, W, 3)` uint8 real images.
+        generated: `(N, H, W, 3)` uint8 colorizations of the same images, or
             model name to such arrays (each trial then uses a random model).
         num_trials: Number of trials; images are drawn without replacement
             while possible.
@@ -134,7 +134,7 @@ class TuringTest:
             shows a different random scene, so only colour gives it away.
 
     Raises:
-        ValueError: For invalid images, mismatched shapes or ``num_trials`` < 1.
+        ValueError: For invalid images, mismatched shapes or `num_trials` < 1.
 
     Example:
         >>> game = TuringTest(real, {"GAN": colorized}, num_trials=2, seed=0)  # doctest: +SKIP
@@ -181,7 +181,7 @@ class TuringTest:
         return self.trials[number]
 
     def images(self, number: int) -> tuple[np.ndarray, np.ndarray]:
-        """Returns the ``(left, right)`` uint8 images of a trial.
+        """Returns the `(left, right)` uint8 images of a trial.
 
         Raises:
             ValueError: For a trial number out of range.
@@ -196,7 +196,7 @@ class TuringTest:
 
         Args:
             number: The trial number.
-            choice: ``"left"`` or ``"right"``.
+            choice: `"left"` or `"right"`.
 
         Returns:
             True when the player was fooled (picked the generated image).
@@ -230,7 +230,7 @@ class TuringTest:
             source: Only count trials of this model; None for all.
 
         Returns:
-            The :class:`FoolRate`.
+            The `FoolRate`.
         """
         return score_answers(
             [

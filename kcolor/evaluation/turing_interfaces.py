@@ -1,10 +1,10 @@
 """Ways to play the colorization Turing test: a notebook widget and plain text.
 
-:func:`play_turing_test` picks the notebook widget (:class:`TuringWidget`, two
-images with a button under each) when ``ipywidgets`` is installed and a
+`play_turing_test` picks the notebook widget (`TuringWidget`, two
+images with a button under each) when `ipywidgets` is installed and a
 Jupyter kernel is running, and otherwise the text interface
-(:func:`play_in_text`), which shows each pair with matplotlib and reads the
-answer with ``input()``. Both drive the same :class:`~kcolor.evaluation.turing.TuringTest`,
+(`play_in_text`), which shows each pair with matplotlib and reads the
+answer with `input()`. Both drive the same `kcolor.evaluation.turing.TuringTest`,
 so the fool rate is computed the same way.
 """
 
@@ -30,8 +30,8 @@ def show_pair_with_matplotlib(left: np.ndarray, right: np.ndarray, title: str) -
     """Displays two images side by side with matplotlib (inline in notebooks).
 
     Args:
-        left: ``(H, W, 3)`` uint8 image shown on the left.
-        right: ``(H, W, 3)`` uint8 image shown on the right.
+        left: `(H, W, 3)` uint8 image shown on the left.
+        right: `(H, W, 3)` uint8 image shown on the right.
         title: Figure title.
     """
     import matplotlib.pyplot as plt
@@ -56,15 +56,15 @@ def play_in_text(
     """Plays the unanswered trials of a game with text prompts.
 
     Args:
-        game: The :class:`TuringTest` to play (answers are recorded in it).
-        input_function: Reads the player's reply given a prompt (``input``;
+        game: The `TuringTest` to play (answers are recorded in it).
+        input_function: Reads the player's reply given a prompt (`input`;
             inject a scripted function in tests).
-        output_function: Writes messages (``print``).
-        show_pair: Displays ``(left, right, title)`` before each prompt.
+        output_function: Writes messages (`print`).
+        show_pair: Displays `(left, right, title)` before each prompt.
         feedback: Whether to say after each trial which image was real.
 
     Returns:
-        The :class:`FoolRate` over the answered trials; typing ``q`` stops early.
+        The `FoolRate` over the answered trials; typing `q` stops early.
 
     Example:
         >>> replies = iter(["l", "r"])
@@ -101,11 +101,11 @@ def _png_bytes(image: np.ndarray, scale: int) -> bytes:
 
 
 class TuringWidget:
-    """An ipywidgets view of a :class:`TuringTest`: two images, a button under each.
+    """An ipywidgets view of a `TuringTest`: two images, a button under each.
 
     Clicking "This one is real" records the answer and shows the next pair;
     the status line gives the running fool rate, and the final score at the
-    end. Display it as the last expression of a cell, or with ``display()``.
+    end. Display it as the last expression of a cell, or with `display()`.
 
     Args:
         game: The game to play.
@@ -142,7 +142,7 @@ class TuringWidget:
         self.status.value = f"Trial {number + 1} of {len(self.game.trials)}. {message}"
 
     def choose(self, side: str) -> None:
-        """Records that the player picked ``side`` as real and moves on."""
+        """Records that the player picked `side` as real and moves on."""
         number = self.game.next_trial
         if number is None:
             return
@@ -175,21 +175,21 @@ def play_turing_test(
     """Starts a Turing-test game in the best available interface.
 
     Args:
-        real_rgb: ``(N, H, W, 3)`` uint8 real images.
+        real_rgb: `(N, H, W, 3)` uint8 real images.
         generated: Their colorizations, or model name to colorizations.
         num_trials: Number of trials.
         seed: Seed of the trial order.
-        interface: ``"widget"``, ``"text"`` or ``"auto"`` (widget inside a
+        interface: `"widget"`, `"text"` or `"auto"` (widget inside a
             Jupyter kernel with ipywidgets installed, text otherwise).
-        **options: Passed to :class:`TuringWidget` or :func:`play_in_text`.
+        **options: Passed to `TuringWidget` or `play_in_text`.
 
     Returns:
-        The :class:`TuringTest`. With the widget the game goes on after the
-        call returns: call ``game.score()`` once you have played.
+        The `TuringTest`. With the widget the game goes on after the
+        call returns: call `game.score()` once you have played.
 
     Raises:
         ValueError: For an unknown interface or invalid images.
-        ImportError: For ``interface="widget"`` without ipywidgets.
+        ImportError: For `interface="widget"` without ipywidgets.
 
     Example:
         >>> game = play_turing_test(truth, {"GAN": colorized}, num_trials=10)  # doctest: +SKIP

@@ -1,8 +1,8 @@
 """Input checks shared by the evaluation tools.
 
-Every evaluation function takes images as numpy ``uint8`` RGB batches of shape
-``(N, H, W, 3)``, the convention used throughout kcolor. The helpers here turn
-a wrong shape, dtype or label array into a ``ValueError`` that says what was
+Every evaluation function takes images as numpy `uint8` RGB batches of shape
+`(N, H, W, 3)`, the convention used throughout kcolor. The helpers here turn
+a wrong shape, dtype or label array into a `ValueError` that says what was
 expected and how to fix it, instead of a confusing failure deep inside
 scikit-image or Keras.
 """
@@ -19,10 +19,10 @@ TRUTH_ROW = "ground truth"
 
 
 def check_images(images, name: str = "images") -> np.ndarray:
-    """Checks that ``images`` is a uint8 RGB batch and returns it as an array.
+    """Checks that `images` is a uint8 RGB batch and returns it as an array.
 
     Args:
-        images: Array-like of shape ``(N, H, W, 3)`` and dtype ``uint8``.
+        images: Array-like of shape `(N, H, W, 3)` and dtype `uint8`.
         name: How to call the argument in error messages.
 
     Returns:
@@ -30,7 +30,7 @@ def check_images(images, name: str = "images") -> np.ndarray:
 
     Raises:
         ValueError: If the array is not 4-D with 3 channels, is empty, or is not
-            ``uint8``.
+            `uint8`.
 
     Example:
         >>> check_images(np.zeros((2, 32, 32, 3), np.uint8)).shape
@@ -55,12 +55,12 @@ def check_image_pair(true_rgb, pred_rgb, pred_name: str = "pred_rgb") -> tuple[n
     """Checks two uint8 RGB batches that are compared image by image.
 
     Args:
-        true_rgb: Ground-truth images, ``(N, H, W, 3)`` uint8.
+        true_rgb: Ground-truth images, `(N, H, W, 3)` uint8.
         pred_rgb: Predicted images of the same shape.
         pred_name: How to call the predictions in error messages.
 
     Returns:
-        ``(true_rgb, pred_rgb)`` as numpy arrays.
+        `(true_rgb, pred_rgb)` as numpy arrays.
 
     Raises:
         ValueError: If either batch is invalid or their shapes differ.
@@ -80,7 +80,7 @@ def check_predictions(true_rgb, predictions: Mapping[str, np.ndarray]) -> dict[s
     """Checks a mapping of model name to predicted images against the truth.
 
     Args:
-        true_rgb: Ground-truth images, ``(N, H, W, 3)`` uint8 (already checked).
+        true_rgb: Ground-truth images, `(N, H, W, 3)` uint8 (already checked).
         predictions: Model name to predicted images of the same shape.
 
     Returns:
@@ -107,7 +107,7 @@ def check_labels(labels, num_images: int) -> np.ndarray:
     """Checks integer class labels, one per image.
 
     Args:
-        labels: Array-like of shape ``(N,)`` or ``(N, 1)`` of integers.
+        labels: Array-like of shape `(N,)` or `(N, 1)` of integers.
         num_images: The number of images N they belong to.
 
     Returns:
@@ -135,7 +135,7 @@ def class_name(label: int, class_names: Sequence[str] | None) -> str:
         class_names: Optional names indexed by label.
 
     Returns:
-        ``class_names[label]`` when available, else ``"class <label>"``.
+        `class_names[label]` when available, else `"class <label>"`.
     """
     if class_names is not None and 0 <= label < len(class_names):
         return str(class_names[label])
