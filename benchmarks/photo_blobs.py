@@ -60,8 +60,9 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
 
     rows = {"gray": gray_reference(images), **colorizations, "ground truth": images}
     resamples = np.random.default_rng(seed).integers(0, len(images), (RESAMPLES, len(images)))
-    real_colorfulness = colorfulness_per_image(images)
-    gray_psnr = per_image_scores("psnr", images, rows["gray"])
+    colorfulness = {name: colorfulness_per_image(colorized) for name, colorized in rows.items()}
+    psnr_by_row = {name: per_image_scores("psnr", images, colorized) for name, colorized in rows.items()}
+    real_colorfulness, gray_psnr = colorfulness["ground truth"], psnr_by_row["gray"]
     results = {"photos": len(images), "block_size": block_size, "threshold": BLOB_CHROMA_EXCESS,
                "real_colorfulness": round(float(real_colorfulness.mean()), 3), "models": {}}  # fmt: skip
     if judge is not None:
@@ -73,8 +74,7 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
         excess = block_chroma_excess(images, colorized, block_size)
         worst = excess.max(axis=(1, 2))
         blob = worst > BLOB_CHROMA_EXCESS
-        colorful = colorfulness_per_image(colorized)
-        psnr = per_image_scores("psnr", images, colorized)
+        colorful, psnr = colorfulness[name], psnr_by_row[name]
         ratio = colorful[resamples].mean(axis=1) / real_colorfulness[resamples].mean(axis=1)
         blob_blocks = np.argwhere(excess > BLOB_CHROMA_EXCESS)  # (photo, row, column) of every blob block
         results["models"][name] = {
@@ -146,10 +146,11 @@ def main(argv=None):
     parser.add_argument("--worst", help="draw the worst photos of the first model here")
     args = parser.parse_args(argv)
 
+    from benchmarks.photos import named_models
     from kcolor.data import load_arrays
 
     images, labels = load_arrays(args.data, "validation", args.size, limit=args.limit)
-    models = dict(pair.partition("=")[::2] if "=" in pair else (pair, pair) for pair in args.model)
+    models = named_models(args.model)
     colorizations = {name: colorize_all(path, images, args.render_size, name.endswith("+flips"))
                      for name, path in models.items()}  # fmt: skip
     judge = None
