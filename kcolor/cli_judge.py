@@ -32,6 +32,9 @@ def add_judge_parser(subparsers):
     train.add_argument("--epochs", type=positive_int, default=12, help="default 12")
     train.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
     train.add_argument("--width", type=positive_int, default=16, help="filters of the first block (default 16)")
+    train.add_argument("--view", choices=("color", "chroma"), default="color",
+                       help="what the judge sees: the whole photo (default), or only its a*b* colors (chroma: gray "
+                       "photos all look alike to it, so only colors that fit the class close its gap)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
@@ -44,7 +47,7 @@ def _run_judge_train(args):
 
     _, info = train_judge(
         args.dataset, args.out, image_size=args.image_size, epochs=args.epochs, batch_size=args.batch_size,
-        width=args.width, seed=args.seed, data_dir=args.data_dir, verbose=args.verbose,
+        width=args.width, view=args.view, seed=args.seed, data_dir=args.data_dir, verbose=args.verbose,
     )  # fmt: skip
     print(f"Judge: {args.out}: validation accuracy {info['validation_accuracy']:.1%} on color photos, "
           f"{info['validation_gray_accuracy']:.1%} on their gray versions")

@@ -121,25 +121,30 @@ def course_config(kind="gan", smoke=None, course_dir=COURSE_DIR, *, mode=None):
     return TrainConfig(dataset="cifar10", preset="nazeri-cifar", epochs=15, **common)
 
 
-JUDGE_FILE = "judge.keras"
+JUDGE_FILE = "chroma_judge.keras"
+"""The course judge's file in the course folder (a judge that sees only a*b*; see `judge_settings`)."""
 
 
 def judge_settings(smoke=None, course_dir=COURSE_DIR, *, mode=None):
     """The dataset spec and `train_judge` options of the course's judge.
 
-    Full mode: CIFAR-10's training split at 32 px, the course's data, 12 epochs; cpu mode: its first 10,000
-    training images for 3 epochs. Smoke mode: 32-px tiles of the offline sample photos, one class folder per photo (written once under
-    `course_dir`), trained for a few epochs. `smoke` and `mode` as in `course_config`.
+    The course's judge sees only the photos' a*b* channels (`view="chroma"`): at 32 px a classifier of the
+    whole photo recognises CIFAR-10 mostly from lightness, so colors can move it by a few points only
+    (docs/RESULTS.md, "The course's cpu mode"); a gray photo tells a chroma judge nothing, so its whole gap is
+    color. Full mode: CIFAR-10's training split at 32 px, the course's data, 12 epochs; cpu mode: its first
+    10,000 training images for 3 epochs. Smoke mode: 32-px tiles of the offline sample photos, one class folder
+    per photo (written once under `course_dir`), trained for a few epochs. `smoke` and `mode` as in
+    `course_config`.
     """
     mode = resolve_mode(mode, smoke)
     if mode == "full":
-        return "cifar10", dict(image_size=32, epochs=12, width=16)
+        return "cifar10", dict(image_size=32, epochs=12, width=16, view="chroma")
     if mode == "cpu":
-        return "cifar10", dict(split="train[:10000]", image_size=32, epochs=3, width=16)
+        return "cifar10", dict(split="train[:10000]", image_size=32, epochs=3, width=16, view="chroma")
     folder = Path(course_dir) / "judge_photos"
     if not folder.is_dir():
         _write_sample_tiles(folder, tile=32)
-    return f"folder:{folder}", dict(image_size=32, epochs=3, width=8, batch_size=16)
+    return f"folder:{folder}", dict(image_size=32, epochs=3, width=8, batch_size=16, view="chroma")
 
 
 def _write_sample_tiles(folder, tile):

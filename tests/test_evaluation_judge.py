@@ -63,6 +63,50 @@ def test_a_color_judge_tells_real_colors_from_gray_and_wrong_colors():
     assert "| gray | 50.0% | 0% |" in result.table_markdown()
 
 
+def test_the_right_class_probability_closes_the_same_gap_more_smoothly():
+    images, labels = red_and_blue_photos()
+    result = semantic_interpretability(SemanticJudge(hue_classifier), images, labels, {"right": images, "swapped": images[..., ::-1]})
+    sure = math.e / (math.e + 1)  # softmax of the logits (1, 0)
+    assert result.probability[TRUTH_ROW] == pytest.approx(sure)
+    assert result.probability[GRAY_ROW] == pytest.approx(0.5)  # "red" for every photo: sure for half, unsure for half
+    assert result.probability["swapped"] == pytest.approx(1 - sure)
+    assert result.gap_closed("swapped", "probability") == pytest.approx(-1.0)
+    assert result.gap_closed("right", "probability") == pytest.approx(1.0)
+    assert "| gray | 50.0% | 0% | 50.0% | 0% |" in result.table_markdown()
+    with pytest.raises(ValueError, match="unknown measure"):
+        result.gap_closed("right", "loss")
+
+
+def test_probabilities_are_renormalised_over_the_dataset_classes():
+    def thousand_probabilities(batch):
+        probabilities = np.full((len(batch), 1000), 0.5 / 998, np.float32)
+        probabilities[:, [40, 30]] = 0.25 * hue_classifier(batch) + 0.125  # 0.375 and 0.125
+        return probabilities
+
+    images, labels = red_and_blue_photos(count=4)
+    judge = SemanticJudge(thousand_probabilities, class_indices=[40, 30], outputs="probabilities")
+    np.testing.assert_allclose(judge.right_class_probability(images, labels), 0.75, rtol=1e-6)
+    with pytest.raises(ValueError, match="outputs"):
+        SemanticJudge(hue_classifier, outputs="odds")
+
+
+def test_the_difference_interval_separates_a_better_model_and_not_a_copy():
+    images, labels = red_and_blue_photos(count=40)
+    washed = images // 2 + 64  # the same hues, less saturated: right, with less confidence
+
+    def saturation_aware(batch):  # logits grow with how far red is from blue
+        red_minus_blue = (np.asarray(batch, np.float32)[..., 0] - np.asarray(batch, np.float32)[..., 2]).mean(axis=(1, 2))
+        return np.stack([red_minus_blue / 30, -red_minus_blue / 30], axis=-1)
+
+    result = semantic_interpretability(SemanticJudge(saturation_aware), images, labels, {"vivid": images, "washed": washed, "copy": washed})
+    assert result.accuracy["vivid"] == result.accuracy["washed"] == 1.0  # accuracy cannot tell them apart
+    low, high = result.difference_interval("vivid", "washed", resamples=200)
+    assert 0 < low <= high  # the right-class probability can
+    assert result.difference_interval("washed", "copy", resamples=200) == (0.0, 0.0)
+    low, high = result.difference_interval("vivid", "washed", measure="accuracy", resamples=200)
+    assert low == high == 0.0
+
+
 def test_class_indices_pick_the_dataset_classes_out_of_a_larger_output():
     images, labels = red_and_blue_photos(count=4)
 
@@ -132,6 +176,36 @@ def test_the_small_judge_classifier_has_one_logit_per_class_at_any_input_size():
         build_judge_classifier(1)
 
 
+def test_the_chroma_view_keeps_a_star_b_star_and_drops_lightness():
+    from kcolor.evaluation.chroma_view import ChromaOnly
+    from kcolor.host_lab import lab_from_rgb8
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3, 8, 8, 3)).astype(np.uint8)
+    chroma = np.asarray(ChromaOnly()(images.astype(np.float32)))
+    # float32 Lab of the device against the host's: a few 1e-4 units of a*b*, divided by 110
+    np.testing.assert_allclose(chroma, lab_from_rgb8(images)[..., 1:] / 110.0, atol=1e-4)
+    gray_levels = np.broadcast_to(np.arange(0, 256, 4, dtype=np.float32)[None, :, None, None], (1, 64, 1, 3))
+    assert np.abs(np.asarray(ChromaOnly()(gray_levels))).max() < 1e-4  # every gray is the same to the judge
+
+
+def test_a_chroma_judge_cannot_tell_gray_photos_apart_and_loads_back(tmp_path):
+    data = write_class_folders(tmp_path / "photos")
+    out = tmp_path / "chroma.keras"
+    classifier, info = train_judge(f"folder:{data}", out, image_size=16, epochs=2, batch_size=8, width=4,
+                                   view="chroma", verbose=0)  # fmt: skip
+    assert info["view"] == "chroma" and "chroma" in [layer.name for layer in classifier.layers]
+    judge = load_judge(out)
+    rng = np.random.default_rng(1)
+    gray = np.repeat(rng.integers(0, 256, (5, 16, 16, 1)), 3, axis=-1).astype(np.uint8)
+    scores = judge.scores(gray)
+    np.testing.assert_allclose(scores, np.broadcast_to(scores[:1], scores.shape), atol=1e-4)  # any lightness: one answer
+    colors = rng.integers(0, 256, (4, 16, 16, 3)).astype(np.uint8)
+    np.testing.assert_allclose(judge.scores(colors), SemanticJudge(classifier).scores(colors), atol=1e-5)
+    with pytest.raises(ValueError, match="unknown judge view"):
+        build_judge_classifier(2, view="gray")
+
+
 def write_class_folders(root, per_class=12, size=24):
     """A `folder:` dataset with class folders `red/` and `blue/` (train and validation by hash)."""
     images, labels = red_and_blue_photos(count=2 * per_class, size=size, seed=1)
@@ -165,7 +239,8 @@ def test_the_cli_trains_a_judge_and_evaluate_reports_it(tmp_path, capsys):
     data = write_class_folders(tmp_path / "photos", size=16)
     judge_file = tmp_path / "judge.keras"
     assert main(["judge", "train", "--dataset", f"folder:{data}", "--out", str(judge_file), "--image-size", "16",
-                 "--epochs", "1", "--batch-size", "8", "--width", "4", "--verbose", "0"]) == 0  # fmt: skip
+                 "--epochs", "1", "--batch-size", "8", "--width", "4", "--view", "chroma", "--verbose", "0"]) == 0  # fmt: skip
+    assert json.loads(judge_file.with_suffix(".json").read_text())["view"] == "chroma"
     assert "validation accuracy" in capsys.readouterr().out
     generator_file = tmp_path / "generator.keras"
     build_generator("nazeri-cifar", width_multiplier=0.125).save(generator_file)

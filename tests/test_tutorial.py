@@ -62,11 +62,11 @@ def test_the_mode_comes_from_mode_then_smoke_then_the_environment(monkeypatch):
 
 
 def test_the_judge_per_mode(tmp_path):
-    assert judge_settings(course_dir=tmp_path, mode="full") == ("cifar10", dict(image_size=32, epochs=12, width=16))
-    assert judge_settings(course_dir=tmp_path, mode="cpu") == (
-        "cifar10", dict(split="train[:10000]", image_size=32, epochs=3, width=16)
-    )
-    assert judge_settings(course_dir=tmp_path, mode="smoke")[0] == f"folder:{tmp_path / 'judge_photos'}"
+    full, cpu = dict(image_size=32, epochs=12, width=16, view="chroma"), dict(split="train[:10000]", epochs=3)
+    assert judge_settings(course_dir=tmp_path, mode="full") == ("cifar10", full)
+    assert judge_settings(course_dir=tmp_path, mode="cpu") == ("cifar10", {**full, **cpu})
+    smoke_dataset, smoke_options = judge_settings(course_dir=tmp_path, mode="smoke")
+    assert smoke_dataset == f"folder:{tmp_path / 'judge_photos'}" and smoke_options["view"] == "chroma"
 
 
 def test_training_times_name_the_hardware():

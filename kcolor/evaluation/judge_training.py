@@ -16,30 +16,39 @@ from kcolor.evaluation.semantic_judge import SemanticJudge
 JUDGE_IMAGE_SIZE = 64
 """Side at which `build_judge_classifier`'s network looks at a photo: color and coarse shape, cheap on a CPU."""
 
+JUDGE_VIEWS = ("color", "chroma")
+"""What a judge sees: `"color"` the whole photo (Zhang et al.'s test), `"chroma"` only its a*b* channels
+(`kcolor.evaluation.chroma_view.ChromaOnly`), so that gray tells it nothing and only colors can close its gap."""
 
-def build_judge_classifier(num_classes: int, *, width: int = 16, input_size: int = JUDGE_IMAGE_SIZE, name="judge"):
+
+def build_judge_classifier(
+    num_classes: int, *, width: int = 16, input_size: int = JUDGE_IMAGE_SIZE, view: str = "color", name="judge"
+):
     """A small convolutional classifier of color photos, to train as a judge.
 
     Images of any size (float32 RGB in [0, 255]) are resized to `input_size`, then four blocks of two 3x3
     convolutions (batch norm, ReLU) and a 2x2 max-pool, `width` to 8 x `width` filters, global average pooling
     and a dense layer give one logit per class. Random flips and shifts augment the photos during training.
+    With `view="chroma"` the convolutions see only the photo's a*b* channels (`ChromaOnly`).
 
     Args:
         num_classes: Number of classes.
         width: Filters of the first block.
         input_size: Side of the resized photos the network sees.
+        view: One of `JUDGE_VIEWS`.
         name: Model name.
 
     Returns:
         A functional `keras.Model` from `(batch, H, W, 3)` to `(batch, num_classes)` logits.
 
     Raises:
-        ValueError: If `num_classes` is below 2.
+        ValueError: If `num_classes` is below 2 or `view` is unknown.
 
     Example:
 
     ```python
     classifier = build_judge_classifier(10)   # Imagenette's ten classes
+    colors_only = build_judge_classifier(10, input_size=32, view="chroma")
     ```
     """
     import keras
@@ -47,11 +56,18 @@ def build_judge_classifier(num_classes: int, *, width: int = 16, input_size: int
 
     if num_classes < 2:
         raise ValueError(f"a judge needs at least 2 classes, got {num_classes}.")
+    if view not in JUDGE_VIEWS:
+        raise ValueError(f"unknown judge view {view!r}: choose one of {', '.join(JUDGE_VIEWS)}.")
     images = keras.Input(shape=(None, None, 3), name="images")
     x = layers.Resizing(input_size, input_size, interpolation="bilinear", name="resize")(images)
+    if view == "chroma":
+        from kcolor.evaluation.chroma_view import ChromaOnly
+
+        x = ChromaOnly(name="chroma")(x)  # a*b* / 110, about [-1, 1]
     x = layers.RandomFlip("horizontal", name="augment_flip")(x)
     x = layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", name="augment_shift")(x)
-    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
+    if view == "color":
+        x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     for block in range(4):
         for index in range(2):
             x = layers.Conv2D(width * 2**block, 3, padding="same", use_bias=False, name=f"block_{block}_conv_{index}")(x)
@@ -73,6 +89,7 @@ def train_judge(
     epochs: int = 12,
     batch_size: int = 32,
     width: int = 16,
+    view: str = "color",
     learning_rate: float = 1e-3,
     seed: int = 0,
     data_dir: str | None = None,
@@ -90,6 +107,7 @@ def train_judge(
         epochs: Passes over the training split; the learning rate follows a cosine decay to 0.
         batch_size: Photos per step.
         width: See `build_judge_classifier`.
+        view: What the judge sees, one of `JUDGE_VIEWS`: the whole photo, or only its colors (`"chroma"`).
         learning_rate: Initial Adam learning rate.
         seed: Seeds weights, order and augmentation.
         data_dir: TFDS data folder.
@@ -123,7 +141,7 @@ def train_judge(
         raise ValueError(f"{dataset} has no class labels: a judge needs a labelled dataset (e.g. class folders).")
     names = class_names(dataset)
     num_classes = len(names) if names else int(validation_labels.max()) + 1
-    classifier = build_judge_classifier(num_classes, width=width, input_size=min(image_size, JUDGE_IMAGE_SIZE))
+    classifier = build_judge_classifier(num_classes, width=width, input_size=min(image_size, JUDGE_IMAGE_SIZE), view=view)
     steps = epochs * _count_batches(train)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
     classifier.compile(
@@ -139,6 +157,7 @@ def train_judge(
         "class_names": names,
         "image_size": image_size,
         "epochs": epochs,
+        "view": view,
         "train_accuracy": float(history.history["accuracy"][-1]),
         "validation_accuracy": judge.accuracy(validation_images, validation_labels),
         "validation_gray_accuracy": judge.accuracy(gray_reference(validation_images), validation_labels),

@@ -74,6 +74,8 @@ class SemanticJudge:
         image_size: Optional side the images are resized to first (bilinear), for classifiers of a fixed size.
         batch_size: Images classified at a time.
         name: Shown in reports.
+        outputs: What the classifier returns: `"logits"` (a trained judge) or `"probabilities"` (a
+            `keras.applications` model); `probabilities` turns either into probabilities over the labels.
 
     Example:
 
@@ -91,9 +93,13 @@ class SemanticJudge:
         image_size: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         name: str = "judge",
+        outputs: str = "logits",
     ):
         if not callable(classifier):
             raise ValueError(f"classifier must be a Keras model or a callable, got {type(classifier).__name__}.")
+        if outputs not in ("logits", "probabilities"):
+            raise ValueError(f"outputs must be 'logits' or 'probabilities', got {outputs!r}.")
+        self.outputs = outputs
         self.classifier = classifier
         self.class_indices = None if class_indices is None else np.asarray(class_indices, dtype=np.int64)
         self.preprocess = preprocess
@@ -119,6 +125,26 @@ class SemanticJudge:
                 raise ValueError(f"the classifier must return (batch, classes) scores, got shape {output.shape}.")
             batches.append(output if self.class_indices is None else output[:, self.class_indices])
         return np.concatenate(batches) if batches else np.zeros((0, 0), np.float32)
+
+    def probabilities(self, images) -> np.ndarray:
+        """The judge's belief in each label, `(N, number of labels)` float64 rows that sum to 1.
+
+        Logits go through a softmax over the labels; probabilities (of an ImageNet classifier restricted to a
+        dataset's classes) are renormalised over them.
+        """
+        scores = self.scores(images).astype(np.float64)
+        if self.outputs == "logits":
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        return scores / np.maximum(scores.sum(axis=-1, keepdims=True), np.finfo(np.float64).tiny)
+
+    def right_class_probability(self, images, labels) -> np.ndarray:
+        """The probability the judge gives each image's true label, `(N,)` float64.
+
+        Its mean is the judge's accuracy if it answered by drawing from its beliefs: a smoother measure than
+        top-1 accuracy, which moves only when an image crosses the decision boundary.
+        """
+        labels = check_labels(labels, len(images))
+        return self.probabilities(images)[np.arange(len(labels)), labels]
 
     def predict(self, images) -> np.ndarray:
         """The label the judge sees in each image, `(N,)` int64."""
@@ -156,6 +182,7 @@ def load_judge(path: str | Path) -> SemanticJudge:
 
     import keras
 
+    import kcolor.evaluation.chroma_view  # noqa: F401  (registers ChromaOnly, the layer of "chroma" judges)
     from kcolor.keras_compat import compatible_model_file
 
     path = Path(path)
@@ -210,8 +237,9 @@ def imagenet_judge(
         ) from error
     indices = list(IMAGENETTE_IMAGENET_INDICES.values()) if class_indices is None else class_indices
     return SemanticJudge(
-        classifier, class_indices=indices, preprocess=preprocess, image_size=image_size, name=f"{architecture} (ImageNet)"
-    )
+        classifier, class_indices=indices, preprocess=preprocess, image_size=image_size,
+        name=f"{architecture} (ImageNet)", outputs="probabilities",
+    )  # fmt: skip
 
 
 def _is_keras_layer(model) -> bool:
