@@ -66,10 +66,27 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
     results = {"photos": len(images), "block_size": block_size, "threshold": BLOB_CHROMA_EXCESS,
                "real_colorfulness": round(float(real_colorfulness.mean()), 3), "models": {}}  # fmt: skip
     if judge is not None:
-        correct = {name: judge.correct(colorized, labels).astype(np.float64) for name, colorized in rows.items()}
-        gray_by_resample = correct["gray"][resamples].mean(axis=1)
-        gap_by_resample = correct["ground truth"][resamples].mean(axis=1) - gray_by_resample
-        results["judge_truth_gray"] = [round(float(correct["ground truth"].mean()), 4), round(float(correct["gray"].mean()), 4)]
+        from kcolor.evaluation.judge import MEASURES, semantic_interpretability
+
+        judged = semantic_interpretability(judge, images, labels, colorizations)
+        per_image = {"accuracy": judged.correct, "probability": judged.right_class_probability}
+
+        def gap_by_resample(measure, name):
+            means = {row: per_image[measure][row][resamples].mean(axis=1) for row in (name, "gray", "ground truth")}
+            return (means[name] - means["gray"]) / (means["ground truth"] - means["gray"])
+
+        results["judge_truth_gray"] = [round(judged.accuracy["ground truth"], 4), round(judged.accuracy["gray"], 4)]
+        results["judge_probability_truth_gray"] = [
+            round(judged.probability["ground truth"], 4), round(judged.probability["gray"], 4)
+        ]
+        models = list(colorizations)
+        results["judge_differences"] = {
+            f"{first} - {second}": {
+                measure: bootstrap_interval(gap_by_resample(measure, first) - gap_by_resample(measure, second))
+                for measure in MEASURES
+            }
+            for index, first in enumerate(models) for second in models[index + 1 :]
+        }  # paired: the same resamples for both models
     for name, colorized in rows.items():
         excess = block_chroma_excess(images, colorized, block_size)
         worst = excess.max(axis=(1, 2))
@@ -93,13 +110,14 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
             "worst_photos": [[int(i), round(float(worst[i]), 1)] for i in np.argsort(-worst)[:12]],
         }
         if judge is not None:
-            gap_closed = (correct[name][resamples].mean(axis=1) - gray_by_resample) / gap_by_resample
             results["models"][name].update(
-                judge=round(float(correct[name].mean()), 4),
-                judge_gap=round(float((correct[name].mean() - correct["gray"].mean())
-                                      / (correct["ground truth"].mean() - correct["gray"].mean())), 4),
-                judge_gap_interval=bootstrap_interval(gap_closed),
-                judge_correct=correct[name].astype(np.int8).tolist(),
+                judge=round(judged.accuracy[name], 4),
+                judge_gap=round(judged.gap_closed(name), 4),
+                judge_gap_interval=bootstrap_interval(gap_by_resample("accuracy", name)),
+                judge_probability=round(judged.probability[name], 4),
+                judge_probability_gap=round(judged.gap_closed(name, "probability"), 4),
+                judge_probability_gap_interval=bootstrap_interval(gap_by_resample("probability", name)),
+                judge_correct=judged.correct[name].astype(np.int8).tolist(),
             )  # fmt: skip
     return results
 
@@ -107,8 +125,9 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
 def table_markdown(results):
     """The results as a Markdown table."""
     judged = "judge_gap" in next(iter(results["models"].values()))
-    lines = ["| model | photos with a blob | colorfulness (× real) | PSNR − gray (dB) |" + (" judge gap closed |" if judged else ""),
-             "|---|---|---|---|" + ("---|" if judged else "")]  # fmt: skip
+    judge_columns = " judge gap closed | judge gap closed (probability) |"
+    lines = ["| model | photos with a blob | colorfulness (× real) | PSNR − gray (dB) |" + (judge_columns if judged else ""),
+             "|---|---|---|---|" + ("---|---|" if judged else "")]  # fmt: skip
     for name, row in results["models"].items():
         low, high = row["blob_rate_interval"]
         c_low, c_high = row["colorfulness_vs_real_interval"]
@@ -117,10 +136,19 @@ def table_markdown(results):
             f"| {name} | {100 * row['blob_rate']:.1f} % ({row['blob_photos']}; {100 * low:.1f}-{100 * high:.1f}) "
             f"| {row['colorfulness']:.1f} = {row['colorfulness_vs_real']:.2f} ({c_low:.2f}-{c_high:.2f}) "
             f"| {row['psnr_minus_gray']:+.2f} ({p_low:+.2f} to {p_high:+.2f}) |"
-            + (f" {100 * row['judge_gap']:.0f} % ({100 * row['judge_gap_interval'][0]:.0f} to "
-               f"{100 * row['judge_gap_interval'][1]:.0f}) |" if judged else "")
+            + (_percent_interval(row["judge_gap"], row["judge_gap_interval"])
+               + _percent_interval(row["judge_probability_gap"], row["judge_probability_gap_interval"]) if judged else "")
         )
+    for pair, intervals in results.get("judge_differences", {}).items():
+        lines.append("")
+        lines.append(f"Judge gap, {pair}: " + ", ".join(
+            f"{measure} {100 * low:+.0f} to {100 * high:+.0f} points" for measure, (low, high) in intervals.items()
+        ))  # fmt: skip
     return "\n".join(lines)
+
+
+def _percent_interval(value, interval):
+    return f" {100 * value:.0f} % ({100 * interval[0]:.0f} to {100 * interval[1]:.0f}) |"
 
 
 def worst_grid(images, colorizations, indices, path):

@@ -25,3 +25,27 @@ def test_a_painted_blob_counts_and_the_reference_rows_are_exact():
     assert "judge_gap" not in rows["model"]
     table = table_markdown(results)
     assert table.count("\n") == 4 and "| model | 25.0 % (1;" in table
+
+
+def test_the_judge_columns_and_the_paired_difference_between_two_models():
+    from kcolor.evaluation.judge import SemanticJudge
+
+    rng = np.random.default_rng(0)
+    texture = rng.integers(60, 120, (20, 32, 32, 1))
+    labels = np.arange(20) % 2  # 0: reddish, 1: bluish
+    truth = np.where(labels[:, None, None, None] == 0, np.concatenate([texture + 90, texture, texture], -1),
+                     np.concatenate([texture, texture, texture + 90], -1)).astype(np.uint8)  # fmt: skip
+    washed = truth // 2 + 64  # the same hues, less saturated
+
+    def red_minus_blue_logits(batch):
+        difference = (np.asarray(batch, np.float32)[..., 0] - np.asarray(batch, np.float32)[..., 2]).mean(axis=(1, 2))
+        return np.stack([difference / 30, -difference / 30], axis=-1)
+
+    results = score_models(truth, {"vivid": truth, "washed": washed}, block_size=16,
+                           judge=SemanticJudge(red_minus_blue_logits), labels=labels)  # fmt: skip
+    rows = results["models"]
+    assert rows["vivid"]["judge_gap"] == rows["washed"]["judge_gap"] == 1.0  # both always right
+    assert rows["vivid"]["judge_probability_gap"] == 1.0 > rows["washed"]["judge_probability_gap"] > 0
+    difference = results["judge_differences"]["vivid - washed"]
+    assert difference["accuracy"] == [0.0, 0.0] and difference["probability"][0] > 0
+    assert "Judge gap, vivid - washed: accuracy +0 to +0 points, probability +" in table_markdown(results)
