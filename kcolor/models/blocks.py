@@ -14,8 +14,14 @@ def weight_initializer():
 PADDINGS = ("same", "symmetric")
 
 
-def conv_block(x, filters, stride, *, normalize, batch_norm_momentum, name, padding="same", kernel_size=4):
+def conv_block(
+    x, filters, stride, *, normalize, batch_norm_momentum, name, padding="same", kernel_size=4, spectral_norm=False
+):
     """4x4 (or `kernel_size`) convolution -> batch norm (if `normalize`) -> LeakyReLU(0.2); layers named `{name}_conv` etc.
+
+    With `spectral_norm` the convolution is wrapped in `keras.layers.SpectralNormalization` (named
+    `{name}_conv`, the convolution inside it `{name}_conv_kernel`) and batch norm is left out: the two do not mix,
+    since batch norm would rescale what the spectral norm bounds.
 
     `padding="same"` is Keras's: a stride-1 4x4 convolution then pads 1 pixel before and 2 after, so the
     bottom and right edges see more zeros than the top and left. `"symmetric"` pads 1 on every side, as the
@@ -26,15 +32,19 @@ def conv_block(x, filters, stride, *, normalize, batch_norm_momentum, name, padd
         raise ValueError(f"Unknown padding {padding!r}; use one of {', '.join(PADDINGS)}.")
     if padding == "symmetric":
         x = layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
-    x = layers.Conv2D(
+    normalize = normalize and not spectral_norm
+    convolution = layers.Conv2D(
         filters,
         kernel_size,
         strides=stride,
         padding="same" if padding == "same" else "valid",
         use_bias=not normalize,  # batch norm's offset replaces the bias
         kernel_initializer=weight_initializer(),
-        name=f"{name}_conv",
-    )(x)
+        name=f"{name}_conv_kernel" if spectral_norm else f"{name}_conv",
+    )
+    if spectral_norm:
+        convolution = layers.SpectralNormalization(convolution, name=f"{name}_conv")
+    x = convolution(x)
     if normalize:
         x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"{name}_norm")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_activation")(x)

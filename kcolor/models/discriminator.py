@@ -20,7 +20,8 @@ def build_discriminator(
 
     Args:
         preset: A preset name or `Preset`; its `discriminator` blocks are `(filters, stride)` 4x4
-            convolutions (the first without normalization), followed by a 4x4 convolution to 1 channel.
+            convolutions (the first without normalization), followed by a 4x4 convolution to 1 channel. With
+            its `discriminator_spectral_norm`, every convolution is spectrally normalised and none batch-normalised.
         width_multiplier: Scales the filters of every block.
         image_size: Optional fixed square input size (`None`: any size).
         batch_norm_momentum: Momentum of the batch-norm moving statistics (as for the generator).
@@ -52,15 +53,19 @@ def build_discriminator(
             batch_norm_momentum=batch_norm_momentum,
             name=f"block_{index}",
             padding=preset.discriminator_padding,
+            spectral_norm=preset.discriminator_spectral_norm,
         )
     if preset.discriminator_padding == "symmetric":
         x = layers.ZeroPadding2D(1, name="logits_pad")(x)
-    logits = layers.Conv2D(
+    logits_layer = layers.Conv2D(
         1,
         4,
         padding="same" if preset.discriminator_padding == "same" else "valid",
         dtype="float32",
         kernel_initializer=weight_initializer(),
-        name="logits",
-    )(x)  # (batch, patches_y, patches_x, 1)
+        name="logits_kernel" if preset.discriminator_spectral_norm else "logits",
+    )
+    if preset.discriminator_spectral_norm:
+        logits_layer = layers.SpectralNormalization(logits_layer, dtype="float32", name="logits")
+    logits = logits_layer(x)  # (batch, patches_y, patches_x, 1)
     return keras.Model([lightness, ab], logits, name=name)

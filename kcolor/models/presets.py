@@ -48,6 +48,10 @@ class Preset:
             paper's, but Keras's `"same"` padding then pads 1 pixel before and 2 after, so the generator sees
             its bottom and right edges differently from its top and left; 3 pads 1 on every side. The photo
             GAN with 4 painted blobs that lean towards the bottom right of its input (docs/RESULTS.md).
+        discriminator_spectral_norm: Wrap every discriminator convolution in `keras.layers.SpectralNormalization`
+            (Miyato et al. 2018) instead of following it with batch norm: each layer's largest singular value is
+            held at 1, so D's verdict cannot change faster than its input. On photos an unconstrained D let the
+            GAN paint saturated blobs, at a rate that swung from epoch to epoch (docs/RESULTS.md).
         l1_weight: lambda of kcolor's training recipe for this preset (`kcolor.training.TrainConfig` uses it
             unless told otherwise; the paper's is 100). Chosen on held-out images: docs/RESULTS.md.
     """
@@ -63,6 +67,7 @@ class Preset:
     l1_weight: float = 500.0
     discriminator_padding: str = "same"
     encoder_stem_kernel: int = 4
+    discriminator_spectral_norm: bool = False
 
     @property
     def size_multiple(self):
