@@ -4,7 +4,7 @@ Every notebook starts by choosing a mode and a runs folder, in one line each:
 
 - **smoke**: tiny models on the offline sample photos for a few steps, for CI (`KCOLOR_SMOKE=1`, or `CI` set);
 - **cpu**: what a laptop or a CPU-only Colab runtime finishes in minutes per notebook: a narrow network on
-  CIFAR-10 for a few hundred steps, enough for the GAN's colors to stand out from the U-Net's;
+  CIFAR-10 for 1,200 steps, enough for the GAN's colors to stand out from the U-Net's;
 - **full**: the paper's CIFAR-10 settings with kcolor's recipe, for a GPU.
 
 Without an override the choice follows the machine: smoke when the environment asks for it, full with a GPU,
@@ -83,7 +83,7 @@ def choose_mode(requested=None, *, environ=None, gpu=None, verbose=True):
         mode, reason = "full", "a GPU is present: the paper's settings"
     else:
         mode, reason = "cpu", (
-            "no GPU found: a narrow network for a few hundred steps, minutes per notebook. "
+            "no GPU found: a narrow network for 1,200 steps, minutes per notebook. "
             'On Colab choose Runtime > Change runtime type > GPU for full mode, or set KCOLOR_MODE = "full"'
         )
     if verbose:

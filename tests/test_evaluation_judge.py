@@ -139,8 +139,10 @@ def test_the_report_adds_judge_accuracy_and_gap_per_row_and_per_class():
         images, {"model": images[..., ::-1]}, labels=labels, class_names=["red", "blue"],
         metrics=("psnr",), judge=SemanticJudge(hue_classifier, name="hue"), verbose=False,
     )  # fmt: skip
-    assert report.metrics == ["psnr", "judge", "judge_gap"]
+    assert report.metrics == ["psnr", "judge", "judge_gap", "judge_probability", "judge_probability_gap"]
     assert report.overall[TRUTH_ROW]["judge"] == 1.0 and report.overall["model"]["judge_gap"] == pytest.approx(-1.0)
+    assert report.overall["model"]["judge_probability_gap"] == pytest.approx(-1.0)  # swapped hues: surely wrong
+    assert report.overall[GRAY_ROW]["judge_probability"] == pytest.approx(0.5)
     assert report.per_class["red"][GRAY_ROW]["judge"] == 1.0 and report.per_class["blue"][GRAY_ROW]["judge"] == 0.0
     markdown = report.to_markdown()
     assert "Gap closed" in markdown and "Judge accuracy by class" in markdown and "Judge: hue." in markdown
@@ -153,7 +155,7 @@ def test_a_judge_that_ignores_color_has_no_gap_and_the_report_stays_strict_json(
     images, labels = red_and_blue_photos()
     blind = SemanticJudge(lambda batch: np.tile([[1.0, 0.0]], (len(batch), 1)))
     report = evaluate_predictions(images, {}, labels=labels, metrics=("psnr",), judge=blind, verbose=False)
-    assert report.overall[TRUTH_ROW]["judge_gap"] is None
+    assert report.overall[TRUTH_ROW]["judge_gap"] is None and report.overall[TRUTH_ROW]["judge_probability_gap"] is None
     assert "–" in report.table_markdown()
     json.dumps(report.to_dict(), allow_nan=False)
 

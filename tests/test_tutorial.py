@@ -42,7 +42,8 @@ def test_cpu_mode_is_a_narrow_short_cifar10_run_and_the_photo_runs_stay_full(tmp
             "cifar10", "nazeri-cifar", kind == "l1", str(tmp_path / kind))  # fmt: skip
         assert {name: getattr(config, name) for name in CPU_MODE_SETTINGS} == CPU_MODE_SETTINGS
         resolved = config.resolved()
-        assert resolved.width_multiplier < 1 and resolved.epochs * resolved.steps_per_epoch <= 1000
+        # 1,200 steps: enough for the GAN's colors to tell a judge more than the U-Net's (docs/RESULTS.md)
+        assert resolved.width_multiplier < 1 and resolved.epochs * resolved.steps_per_epoch == 1200
     for kind in ("photo-gan", "photo-l1"):
         assert course_config(kind, course_dir=tmp_path, mode="cpu") == course_config(kind, False, tmp_path)
 

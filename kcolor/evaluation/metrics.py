@@ -211,6 +211,27 @@ METRICS: dict[str, Metric] = {
             value_format="{:.0%}",
             per_image=False,
         ),
+        Metric(
+            key="judge_probability",
+            title="Right-class probability",
+            description="the mean probability the judge gives each image's true class: its accuracy if it "
+            "answered by drawing from its beliefs, which moves with every image, not only those crossing its "
+            "decision boundary",
+            higher_is_better=True,
+            compares_with_truth=False,
+            compute=None,
+            value_format="{:.1%}",
+        ),
+        Metric(
+            key="judge_probability_gap",
+            title="Gap closed (probability)",
+            description="share of the gray-to-truth gap in the right-class probability that the row closes",
+            higher_is_better=True,
+            compares_with_truth=False,
+            compute=None,
+            value_format="{:.0%}",
+            per_image=False,
+        ),
     )
 }
 

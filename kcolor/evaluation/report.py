@@ -126,7 +126,8 @@ def evaluate_predictions(
     accumulator = _fid_accumulator(fid_weights, fid_image_size, notes) if "fid" in metrics else None
     if "fid" in metrics and accumulator is None:
         metrics.remove("fid")
-    metrics = [metric for metric in metrics if metric not in ("judge", "judge_gap")]
+    judge_metrics = ["judge", "judge_gap", "judge_probability", "judge_probability_gap"]
+    metrics = [metric for metric in metrics if metric not in judge_metrics]
     image_metrics = [metric for metric in metrics if get_metric(metric).compute is not None]
     per_image = _score_images(true_rgb, predictions, image_metrics, settings, accumulator, batch_size, verbose)
     rows = list(per_image)
@@ -138,13 +139,15 @@ def evaluate_predictions(
         judged = semantic_interpretability(judge, true_rgb, labels, predictions)
         for row in rows:
             per_image[row]["judge"] = judged.correct[row]
-        metrics += ["judge", "judge_gap"]
+            per_image[row]["judge_probability"] = judged.right_class_probability[row]
+        metrics += judge_metrics
         notes.append(f"Judge: {judged.judge}.")
     overall = {row: {metric: _mean(values) for metric, values in per_image[row].items()} for row in rows}
     if judge is not None:
         for row in rows:
-            gap = judged.gap_closed(row)
-            overall[row]["judge_gap"] = None if np.isnan(gap) else gap  # None: the judge does not use color
+            for metric, measure in (("judge_gap", "accuracy"), ("judge_probability_gap", "probability")):
+                gap = judged.gap_closed(row, measure)
+                overall[row][metric] = None if np.isnan(gap) else gap  # None: the judge does not use color
     if accumulator is not None:
         for row in rows:
             overall[row]["fid"] = accumulator.distance(TRUTH_ROW, row)
