@@ -69,11 +69,9 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
         from kcolor.evaluation.judge import MEASURES, semantic_interpretability
 
         judged = semantic_interpretability(judge, images, labels, colorizations)
-        per_image = {"accuracy": judged.correct, "probability": judged.right_class_probability}
 
         def gap_by_resample(measure, name):
-            means = {row: per_image[measure][row][resamples].mean(axis=1) for row in (name, "gray", "ground truth")}
-            return (means[name] - means["gray"]) / (means["ground truth"] - means["gray"])
+            return judged.gap_by_resample(name, resamples, measure)
 
         results["judge_truth_gray"] = [round(judged.accuracy["ground truth"], 4), round(judged.accuracy["gray"], 4)]
         results["judge_probability_truth_gray"] = [

@@ -124,14 +124,28 @@ class SemanticInterpretability:
             `(low, high)`: the 2.5th and 97.5th percentiles; an interval above 0 means `row` closes more of the
             gap than `baseline` by more than the noise.
         """
-        per_image = self.correct if measure == "accuracy" else self._values(measure, per_image=True)
-        count = len(per_image[TRUTH_ROW])
+        count = len(self.correct[TRUTH_ROW])
         draws = np.random.default_rng(seed).integers(0, count, (resamples, count))
-        means = {name: per_image[name][draws].mean(axis=1) for name in (row, baseline, GRAY_ROW, TRUTH_ROW)}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            difference = (means[row] - means[baseline]) / (means[TRUTH_ROW] - means[GRAY_ROW])
+        difference = self.gap_by_resample(row, draws, measure) - self.gap_by_resample(baseline, draws, measure)
         low, high = np.nanpercentile(difference, [2.5, 97.5])
         return float(low), float(high)
+
+    def gap_by_resample(self, row: str, draws: np.ndarray, measure: str = "accuracy") -> np.ndarray:
+        """`gap_closed(row)` recomputed on each bootstrap draw of the photos (gray and truth on the same draw).
+
+        Args:
+            row: A row name.
+            draws: `(resamples, N)` photo indices, one draw per row; pass the same draws for every row whose
+                gaps are compared, so that their difference is paired.
+            measure: One of `MEASURES`.
+
+        Returns:
+            `(resamples,)` gaps; nan where a draw's truth is no more recognisable than its gray.
+        """
+        per_image = self._values(measure, per_image=True)
+        means = {name: per_image[name][draws].mean(axis=1) for name in (row, GRAY_ROW, TRUTH_ROW)}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (means[row] - means[GRAY_ROW]) / (means[TRUTH_ROW] - means[GRAY_ROW])
 
     def table_markdown(self) -> str:
         """A Markdown table of the judge's accuracy, its right-class probability and the gaps, one row per source."""

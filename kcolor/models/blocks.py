@@ -14,6 +14,20 @@ def weight_initializer():
 PADDINGS = ("same", "symmetric")
 
 
+def convolution(filters, kernel_size, *, name, spectral_norm=False, dtype=None, **options):
+    """A `Conv2D` with the DCGAN initialisation, named `name`; with `spectral_norm`, the same convolution (named
+    `{name}_kernel`) inside a `keras.layers.SpectralNormalization` named `name` (Miyato et al. 2018)."""
+    layer = layers.Conv2D(
+        filters,
+        kernel_size,
+        kernel_initializer=weight_initializer(),
+        dtype=dtype,
+        name=f"{name}_kernel" if spectral_norm else name,
+        **options,
+    )
+    return layers.SpectralNormalization(layer, dtype=dtype, name=name) if spectral_norm else layer
+
+
 def conv_block(
     x, filters, stride, *, normalize, batch_norm_momentum, name, padding="same", kernel_size=4, spectral_norm=False
 ):
@@ -33,18 +47,15 @@ def conv_block(
     if padding == "symmetric":
         x = layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
     normalize = normalize and not spectral_norm
-    convolution = layers.Conv2D(
+    x = convolution(
         filters,
         kernel_size,
+        name=f"{name}_conv",
+        spectral_norm=spectral_norm,
         strides=stride,
         padding="same" if padding == "same" else "valid",
         use_bias=not normalize,  # batch norm's offset replaces the bias
-        kernel_initializer=weight_initializer(),
-        name=f"{name}_conv_kernel" if spectral_norm else f"{name}_conv",
-    )
-    if spectral_norm:
-        convolution = layers.SpectralNormalization(convolution, name=f"{name}_conv")
-    x = convolution(x)
+    )(x)
     if normalize:
         x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"{name}_norm")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_activation")(x)

@@ -9,7 +9,7 @@ colors are plausible for that region's gray values, which is what colorization n
 import keras
 from keras import layers
 
-from kcolor.models.blocks import conv_block, weight_initializer
+from kcolor.models.blocks import conv_block, convolution
 from kcolor.models.presets import get_preset, scale_filters
 
 
@@ -57,15 +57,12 @@ def build_discriminator(
         )
     if preset.discriminator_padding == "symmetric":
         x = layers.ZeroPadding2D(1, name="logits_pad")(x)
-    logits_layer = layers.Conv2D(
+    logits = convolution(
         1,
         4,
-        padding="same" if preset.discriminator_padding == "same" else "valid",
+        name="logits",
+        spectral_norm=preset.discriminator_spectral_norm,
         dtype="float32",
-        kernel_initializer=weight_initializer(),
-        name="logits_kernel" if preset.discriminator_spectral_norm else "logits",
-    )
-    if preset.discriminator_spectral_norm:
-        logits_layer = layers.SpectralNormalization(logits_layer, dtype="float32", name="logits")
-    logits = logits_layer(x)  # (batch, patches_y, patches_x, 1)
+        padding="same" if preset.discriminator_padding == "same" else "valid",
+    )(x)  # (batch, patches_y, patches_x, 1)
     return keras.Model([lightness, ab], logits, name=name)
