@@ -46,6 +46,9 @@ def add_train_parser(subparsers):
                         help="batches per epoch (default: one pass over the training split)")
     parser.add_argument("--out", default=defaults.out, help=f"run folder (default: {defaults.out})")
     parser.add_argument("--l1-only", action="store_true", help="train the L1-only U-Net baseline, no GAN")
+    parser.add_argument("--initial-generator", metavar="MODEL",
+                        help="start the generator from a run folder or generator .keras of the same preset and "
+                        "width (with --l1-warmup-epochs 0: the GAN game after an L1-only run)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint, with the options it was "
                         "started with (options given now override them; --epochs can extend the run)")

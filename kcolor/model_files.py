@@ -64,6 +64,31 @@ def load_generator(model):
     return load_generator_file(generator_path(model))
 
 
+def copy_generator_weights(model, generator):
+    """Starts `generator` from the weights of the generator `model` names (a run folder, `.keras` or shipped).
+
+    For a GAN phase trained on its own after an L1-only run (`TrainConfig.initial_generator`): both must have the
+    same architecture (preset and width multiplier).
+
+    Args:
+        model: What `load_generator` takes.
+        generator: The `keras.Model` whose weights are replaced.
+
+    Raises:
+        ValueError: the two generators differ in their weights' count or shapes (a message naming both).
+    """
+    source = load_generator(model)
+    shapes = [tuple(weight.shape) for weight in source.weights]
+    expected = [tuple(weight.shape) for weight in generator.weights]
+    if shapes != expected:
+        raise ValueError(
+            f"{model} is a generator of another architecture ({len(shapes)} weights, {source.count_params():,} "
+            f"parameters) than this run's ({len(expected)} weights, {generator.count_params():,} parameters): "
+            "start from a run with the same --preset and --width-multiplier."
+        )
+    generator.set_weights(source.get_weights())
+
+
 def run_config(model):
     """The options `model` was trained with.
 

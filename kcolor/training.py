@@ -33,6 +33,7 @@ from kcolor.callbacks import GeneratorSaver, NonFiniteGuard, RunProgressBar, Sam
 from kcolor.checkpoint import TrainingCheckpoint
 from kcolor.distribution import check_global_batch_size, describe_distribution, distribution_scope, xla_allowed
 from kcolor.gan import ColorizationGAN
+from kcolor.model_files import copy_generator_weights
 from kcolor.models import build_discriminator, build_generator
 from kcolor.run_files import create_folder, remove_stale_temporaries, truncate_history, write_json
 from kcolor.training_config import (  # noqa: F401 (the options live in a light module; kcolor.training has them too)
@@ -358,6 +359,8 @@ def _train_in(run_dir, config, extra_callbacks=()):
         start_position = restored.data_position or DataPosition(0, start_step)
         truncate_history(result.history_path, restored.epoch)
         print(f"Resuming {run_dir} from {result.resumed_from} (global step {start_step}).")
+    elif config.initial_generator:
+        copy_generator_weights(config.initial_generator, gan.generator)
     stream = TrainingStream(source, steps_per_epoch, start_step=start_step, start_position=start_position)
 
     guard = NonFiniteGuard(checkpoint_dir)

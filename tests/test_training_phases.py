@@ -130,3 +130,31 @@ def test_train_traces_the_train_step_once_per_phase_on_jax(tmp_path):
     result = run_python_code(JAX_PHASES.replace("sys.argv[1]", repr(str(tmp_path / "run"))), backend="jax",
                              block_tensorflow=True, timeout=600)
     assert "PHASES [False, True] [False, True] False" in result.stdout, result.stdout
+
+
+class WeightsAtStart(keras.callbacks.Callback):
+    """Keeps the generator's weights as they are when `fit` begins."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = None
+
+    def on_train_begin(self, logs=None):
+        self.weights = self.weights or self.model.generator.get_weights()
+
+
+def test_a_gan_phase_of_its_own_starts_from_an_l1_only_run(tmp_path):
+    l1_run = train(TrainConfig(**TINY, out=str(tmp_path / "l1"), epochs=1, steps_per_epoch=2, l1_only=True))
+    warm = l1_run.gan.generator.get_weights()
+    at_start = WeightsAtStart()
+    gan_config = TrainConfig(**TINY, out=str(tmp_path / "gan"), epochs=1, steps_per_epoch=1, l1_warmup_epochs=0,
+                             initial_generator=str(l1_run.run_dir))
+    gan_run = train(gan_config, callbacks=[at_start])
+    assert gan_run.gan.adversarial and gan_run.history["d_loss"][0] > 0  # the GAN game from the first step ...
+    for started, trained in zip(at_start.weights, warm, strict=True):  # ... with the L1 run's generator
+        np.testing.assert_array_equal(started, trained)
+    fresh = WeightsAtStart()
+    train(dataclasses.replace(gan_config, out=str(tmp_path / "fresh"), initial_generator=None), callbacks=[fresh])
+    assert not all(np.array_equal(a, b) for a, b in zip(fresh.weights, warm))
+    with pytest.raises(ValueError, match="another architecture.*same --preset and --width-multiplier"):
+        train(dataclasses.replace(gan_config, out=str(tmp_path / "wider"), width_multiplier=0.25))
