@@ -79,6 +79,8 @@ def add_train_parser(subparsers):
                         help=f"lambda of the L1 term (default: the preset's recipe value: {recipe_weights})")
     parser.add_argument("--learning-rate", type=positive_float, default=defaults.generator_learning_rate,
                         help=f"Adam learning rate of G and D (default {defaults.generator_learning_rate:g})")
+    parser.add_argument("--discriminator-learning-rate", type=positive_float, metavar="RATE",
+                        help="D's own Adam learning rate, e.g. larger than G's (default: --learning-rate)")
     parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
                         help=f"fixes the initial weights, dropout, data order and crops (default {defaults.seed})")
     parser.add_argument("--data-dir", help="TFDS data folder (default: the project's data/)")
@@ -99,7 +101,11 @@ def _config_fields(args, destinations):
     for destination in destinations:
         value = getattr(args, destination)
         if destination == "learning_rate":
-            fields["generator_learning_rate"] = fields["discriminator_learning_rate"] = value
+            fields["generator_learning_rate"] = value
+            fields.setdefault("discriminator_learning_rate", value)
+        elif destination == "discriminator_learning_rate":
+            if value is not None:
+                fields["discriminator_learning_rate"] = value
         elif destination not in ("command", "run", "argv"):
             fields[destination] = value
     return fields

@@ -249,6 +249,12 @@ def test_cli_resume_takes_the_saved_options_and_explicit_overrides(tmp_path):
     assert (config.width_multiplier, config.image_size, config.seed, config.steps_per_epoch) == (0.125, 16, 7, 6)
     assert (config.epochs, config.generator_learning_rate, config.out, config.resume) == (5, 0.001, str(run_dir), True)
     assert config.jit_compile is False  # saved; --no-jit was not repeated
+    assert config.discriminator_learning_rate == 0.001  # --learning-rate sets both ...
+    argv = ["train", "--learning-rate", "0.001", "--discriminator-learning-rate", "0.004"]  # ... unless D has its own
+    config = cli_train.train_config(cli.build_parser().parse_args(argv))
+    assert (config.generator_learning_rate, config.discriminator_learning_rate) == (0.001, 0.004)
+    config = cli_train.train_config(cli.build_parser().parse_args(["train", "--discriminator-learning-rate", "0.004"]))
+    assert (config.generator_learning_rate, config.discriminator_learning_rate) == (2e-4, 0.004)
 
 
 def test_a_run_folder_is_used_by_one_training_at_a_time(tmp_path):
