@@ -49,8 +49,8 @@ class TrainConfig:
         l1_only: Train the L1-only U-Net baseline instead of the GAN.
         initial_generator: Start the generator from these weights instead of random ones: a run folder or a
             generator `.keras` file of the same preset and width. With `l1_warmup_epochs=0`, this trains the GAN
-            game on its own after an L1-only run, the way the shipped photo model was trained (docs/RESULTS.md).
-            Only a fresh start reads it: a resumed run continues from its checkpoint.
+            game on its own after an L1-only run, as the photo runs with a spectral discriminator were
+            (docs/RESULTS.md). Only a fresh start reads it: a resumed run continues from its checkpoint.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
         l1_weight: lambda of the L1 term; default: the preset's recipe value (`Preset.l1_weight`).
         label_smoothing: Target of real patches for the discriminator.
