@@ -109,11 +109,15 @@ class GeneratorSaver(keras.callbacks.Callback):
 
     Args:
         path: The `.keras` file to (re)place.
+        keep_dir: Optional folder that also keeps every epoch's generator, as `epoch_NNN.keras` (1-based, as the
+            sample grids), so that a run's epochs can be compared afterwards: the GAN game's results swing from
+            epoch to epoch, and where to stop it is a choice made on held-out photos (docs/RESULTS.md).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, keep_dir=None):
         super().__init__()
         self.path = Path(path)
+        self.keep_dir = None if keep_dir is None else Path(keep_dir)
 
     def on_epoch_end(self, epoch, logs=None):
         if not all_finite(logs) or not weights_finite(self.model.generator):
@@ -121,6 +125,9 @@ class GeneratorSaver(keras.callbacks.Callback):
         with self.model.averaged_generator() as generator:  # the trained weights, then their average
             if weights_finite(generator):
                 atomic_write(self.path, generator.save)
+                if self.keep_dir is not None:
+                    self.keep_dir.mkdir(parents=True, exist_ok=True)
+                    atomic_write(self.keep_dir / f"epoch_{epoch + 1:03d}.keras", generator.save)
 
 
 class RunProgressBar(keras.callbacks.ProgbarLogger):

@@ -55,6 +55,9 @@ def add_train_parser(subparsers):
     parser.add_argument("--checkpoint-every", type=non_negative_int, default=defaults.checkpoint_every,
                         metavar="STEPS", help="also checkpoint every STEPS steps within an epoch; 0: at epoch ends "
                         f"only (default {defaults.checkpoint_every})")
+    parser.add_argument("--keep-generators", action="store_true",
+                        help="also keep every epoch's generator in OUT/generators/epoch_NNN.keras, to compare the "
+                        "epochs of the GAN game afterwards")
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic ops: the same options give the same weights on the same machine, "
                         "also across --resume (slower on GPUs)")
@@ -81,6 +84,9 @@ def add_train_parser(subparsers):
                         help=f"Adam learning rate of G and D (default {defaults.generator_learning_rate:g})")
     parser.add_argument("--discriminator-learning-rate", type=positive_float, metavar="RATE",
                         help="D's own Adam learning rate, e.g. larger than G's (default: --learning-rate)")
+    parser.add_argument("--discriminator-spectral-norm", action=argparse.BooleanOptionalAction,
+                        help="spectrally normalise every discriminator convolution instead of batch-normalising it "
+                        "(default: the preset's)")
     parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
                         help=f"fixes the initial weights, dropout, data order and crops (default {defaults.seed})")
     parser.add_argument("--data-dir", help="TFDS data folder (default: the project's data/)")

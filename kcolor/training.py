@@ -10,6 +10,7 @@ calls, never inside one), writing everything a student needs into the run folder
     RUN/checkpoint/            both networks, both optimizers, random and data state, for `--resume`
     RUN/history.csv            losses and validation metrics per epoch
     RUN/samples/epoch_NNN.png  gray | prediction | truth for fixed validation images
+    RUN/generators/epoch_NNN.keras  every epoch's generator, with `keep_generators=True`
     RUN/logs/                  TensorBoard logs (TensorFlow backend)
 
 Reliability. A checkpoint is written at every epoch end and every `checkpoint_every` steps, atomically (see
@@ -34,7 +35,7 @@ from kcolor.checkpoint import TrainingCheckpoint
 from kcolor.distribution import check_global_batch_size, describe_distribution, distribution_scope, xla_allowed
 from kcolor.gan import ColorizationGAN
 from kcolor.model_files import copy_generator_weights
-from kcolor.models import build_discriminator, build_generator
+from kcolor.models import build_discriminator, build_generator, get_preset
 from kcolor.run_files import create_folder, remove_stale_temporaries, truncate_history, write_json
 from kcolor.training_config import (  # noqa: F401 (the options live in a light module; kcolor.training has them too)
     DEFAULT_L1_WARMUP_FRACTION,
@@ -91,9 +92,10 @@ def build_gan(config):
         A compiled `ColorizationGAN`, untrained.
     """
     generator = build_generator(config.preset, width_multiplier=config.width_multiplier)
-    discriminator = (
-        None if config.l1_only else build_discriminator(config.preset, width_multiplier=config.width_multiplier)
+    preset = dataclasses.replace(
+        get_preset(config.preset), discriminator_spectral_norm=config.discriminator_spectral_norm
     )
+    discriminator = None if config.l1_only else build_discriminator(preset, width_multiplier=config.width_multiplier)
     gan = ColorizationGAN(generator, discriminator)
     average = dict(use_ema=True, ema_momentum=config.generator_ema) if config.generator_ema else {}
     gan.compile(
@@ -370,7 +372,7 @@ def _train_in(run_dir, config, extra_callbacks=()):
         guard,
         history_log,
         SampleGrid(sample_images, result.samples_dir),
-        GeneratorSaver(result.generator_path),
+        GeneratorSaver(result.generator_path, run_dir / "generators" if config.keep_generators else None),
         checkpoint,
         *_tensorboard_callback(run_dir / "logs"),
         *extra_callbacks,

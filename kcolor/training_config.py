@@ -20,7 +20,7 @@ MIXED_PRECISION_POLICIES = {"off": "float32", "bfloat16": "mixed_bfloat16", "flo
 
 RESUME_FIELDS = (
     "dataset", "preset", "image_size", "width_multiplier", "batch_size", "steps_per_epoch", "l1_only", "seed",
-    "generator_ema",
+    "generator_ema", "discriminator_spectral_norm",
 )  # fmt: skip
 """Options that a resumed run must share with the run it continues (they fix the model's shape or the data)."""
 
@@ -51,6 +51,8 @@ class TrainConfig:
             generator `.keras` file of the same preset and width. With `l1_warmup_epochs=0`, this trains the GAN
             game on its own after an L1-only run, as the photo runs with a spectral discriminator were
             (docs/RESULTS.md). Only a fresh start reads it: a resumed run continues from its checkpoint.
+        discriminator_spectral_norm: Spectrally normalise every discriminator convolution instead of
+            batch-normalising it (`Preset.discriminator_spectral_norm`); default (None): the preset's.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
         l1_weight: lambda of the L1 term; default: the preset's recipe value (`Preset.l1_weight`).
         label_smoothing: Target of real patches for the discriminator.
@@ -74,6 +76,8 @@ class TrainConfig:
             the whole validation split (CIFAR-10: 10,000, a noticeable share of a short run on a CPU).
         verbose: Keras `fit` verbosity (1: progress bar).
         checkpoint_every: Also checkpoint every this many steps within an epoch (0: at epoch ends only).
+        keep_generators: Also keep every epoch's generator in `RUN/generators/epoch_NNN.keras`, to choose on
+            held-out photos where the GAN game stops.
         deterministic: Use deterministic ops (TensorFlow), so that the same run gives the same weights.
         distribute: Data-parallel training over several devices (`kcolor.distribution.KINDS`: `none`, `auto`,
             `mirrored`, `multi-worker`, `data-parallel`); `batch_size` is then the global batch.
@@ -97,6 +101,7 @@ class TrainConfig:
     steps_per_epoch: int = None
     l1_only: bool = False
     initial_generator: str = None
+    discriminator_spectral_norm: bool = None
     generator_learning_rate: float = 2e-4
     discriminator_learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -114,6 +119,7 @@ class TrainConfig:
     validation_images: int = None
     verbose: int = 1
     checkpoint_every: int = 1000
+    keep_generators: bool = False
     deterministic: bool = False
     distribute: str = "none"
 
@@ -121,7 +127,8 @@ class TrainConfig:
         """A copy with the preset's defaults (and a resumed run's warm-up) filled in, validated.
 
         Returns:
-            A new `TrainConfig` without None in `image_size`, `batch_size`, `l1_weight` and `l1_warmup_epochs`.
+            A new `TrainConfig` without None in `image_size`, `batch_size`, `l1_weight`,
+            `discriminator_spectral_norm` and `l1_warmup_epochs`.
 
         Raises:
             ValueError: an option is out of range or does not fit the preset or the backend (with advice).
@@ -135,6 +142,11 @@ class TrainConfig:
             image_size=self.image_size or preset.image_size,
             batch_size=self.batch_size or preset.batch_size,
             l1_weight=preset.l1_weight if self.l1_weight is None else self.l1_weight,
+            discriminator_spectral_norm=(
+                preset.discriminator_spectral_norm
+                if self.discriminator_spectral_norm is None
+                else self.discriminator_spectral_norm
+            ),
         )
         check_image_size(config.image_size, config.image_size, preset)
         minimums = {

@@ -147,6 +147,23 @@ def test_generator_saver_never_replaces_a_good_generator_with_a_diverged_one(tmp
     assert (tmp_path / "generator.keras").read_bytes() == good
 
 
+def test_generator_saver_keeps_every_epochs_averaged_generator_when_asked(tmp_path):
+    model = tiny_gan()
+    saver = GeneratorSaver(tmp_path / "generator.keras", keep_dir=tmp_path / "generators")
+    saver.set_model(model)
+    kernel = model.generator.get_layer("encoder_0_conv").kernel
+    for epoch in range(2):
+        model.generator_average[0].assign(np.full(kernel.shape, epoch + 1.0, np.float32))
+        saver.on_epoch_end(epoch, FINITE_LOGS)
+    assert sorted(path.name for path in (tmp_path / "generators").iterdir()) == ["epoch_001.keras", "epoch_002.keras"]
+    for epoch in (1, 2):
+        kept = keras.saving.load_model(tmp_path / "generators" / f"epoch_{epoch:03d}.keras", compile=False)
+        kept_kernel = keras.ops.convert_to_numpy(kept.get_layer("encoder_0_conv").kernel)
+        np.testing.assert_array_equal(kept_kernel, epoch)  # the averaged weights, as in generator.keras
+    latest = keras.saving.load_model(tmp_path / "generator.keras", compile=False)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(latest.get_layer("encoder_0_conv").kernel), 2)
+
+
 def test_non_finite_guard_names_the_metric_epoch_and_step(gan, capsys):
     guard = NonFiniteGuard("runs/x/checkpoint")
     guard.set_model(gan)

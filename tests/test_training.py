@@ -229,6 +229,27 @@ def test_resume_refuses_other_shapes_and_data(tmp_path):
         train(TrainConfig(**TINY, out=str(run_dir)))
 
 
+def test_discriminator_spectral_norm_defaults_to_the_presets_and_fixes_the_discriminator_of_a_run(tmp_path):
+    def spectral_layers(config):
+        discriminator = build_gan(config.resolved()).discriminator
+        return [layer for layer in discriminator.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+
+    assert TrainConfig(**TINY).resolved().discriminator_spectral_norm is False  # nazeri-cifar's
+    assert spectral_layers(TrainConfig(**TINY)) == []
+    spectral = TrainConfig(**TINY, discriminator_spectral_norm=True)
+    assert len(spectral_layers(spectral)) == 5  # the four PatchGAN blocks and the logit convolution
+    argv = ["train", "--discriminator-spectral-norm"]
+    assert cli_train.train_config(cli.build_parser().parse_args(argv)).discriminator_spectral_norm is True
+    run_dir = tmp_path / "run"
+    write_fake_checkpoint(run_dir, 1, {**TINY, "dataset": "sample", "discriminator_spectral_norm": True})
+    argv = ["train", "--resume", "--out", str(run_dir)]
+    args = cli.build_parser().parse_args(argv)
+    args.argv = argv
+    assert cli_train.train_config(args).discriminator_spectral_norm is True  # the run's, not the preset's
+    with pytest.raises(ValueError, match=r"discriminator_spectral_norm True \(now False\)"):
+        train(dataclasses.replace(spectral, out=str(run_dir), resume=True, discriminator_spectral_norm=False))
+
+
 def test_resuming_a_finished_run_is_a_no_op(tmp_path, capsys):
     run_dir = tmp_path / "run"
     write_fake_checkpoint(run_dir, 3, {"width_multiplier": 0.125})
