@@ -18,7 +18,7 @@ from kcolor.pretrained import (
     pretrained_path,
 )
 
-MAX_BYTES = 15 * 1024 * 1024
+MAX_BYTES = 25_000_000  # small enough to ship inside the package
 
 
 @pytest.fixture(scope="module")
