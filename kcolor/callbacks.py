@@ -7,6 +7,7 @@ the last good files stay loadable. The checkpoint callback, which `--resume` con
 """
 
 import math
+import shutil
 from pathlib import Path
 
 import keras
@@ -125,9 +126,10 @@ class GeneratorSaver(keras.callbacks.Callback):
         with self.model.averaged_generator() as generator:  # the trained weights, then their average
             if weights_finite(generator):
                 atomic_write(self.path, generator.save)
-                if self.keep_dir is not None:
+                if self.keep_dir is not None:  # a copy of the file just written, not a second serialisation
                     self.keep_dir.mkdir(parents=True, exist_ok=True)
-                    atomic_write(self.keep_dir / f"epoch_{epoch + 1:03d}.keras", generator.save)
+                    kept = self.keep_dir / f"epoch_{epoch + 1:03d}.keras"
+                    atomic_write(kept, lambda temporary: shutil.copyfile(self.path, temporary))
 
 
 class RunProgressBar(keras.callbacks.ProgbarLogger):
