@@ -1,0 +1,193 @@
+"""Semantic help for the photo generator: its encoder first learns to name the class of gray photos.
+
+Iizuka et al. (2016) and Zhang et al. (2016) both argue that a colorizer picks the right hue more often when it
+knows what the photo shows. Imagenette has class labels, so the U-Net's encoder can be taught them before it
+learns color: `build_encoder_classifier` puts a pooled linear head on the generator's bottleneck, this module
+trains it on the gray (L*) training photos with cross-entropy, and saves the whole generator, encoder trained and
+decoder untouched, as a `.keras` file that `kcolor train --initial-generator` starts from. The L1 warm-up and the
+GAN phase then run as usual, so the comparison with a warm-up from random weights is one flag.
+
+```
+python -m benchmarks.photo_semantic --dataset folder:runs/photo/data/final --width-multiplier 0.5 \
+    --epochs 10 --out runs/photo/semantic/generator.keras
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def build_encoder_classifier(generator, num_classes: int, *, dropout: float = 0.3):
+    """The generator's encoder with a classification head on its bottleneck.
+
+    The head is global average pooling, dropout and one dense layer; its layers are new, every other layer is
+    the generator's own (shared, not copied), so training the classifier trains the generator's encoder.
+
+    Args:
+        generator: A U-Net generator from `kcolor.models.build_generator` (its encoder blocks are named
+            `encoder_<index>`).
+        num_classes: Number of classes.
+        dropout: Dropout rate before the dense layer.
+
+    Returns:
+        A functional `keras.Model` from the generator's lightness input to `(batch, num_classes)` logits.
+
+    Raises:
+        ValueError: `num_classes` is below 2, or `generator` has no `encoder_<index>_activation` layers.
+
+    Example:
+
+    ```python
+    generator = build_generator("photo-128", width_multiplier=0.5)
+    classifier = build_encoder_classifier(generator, 10)
+    ```
+    """
+    import keras
+    from keras import layers
+
+    if num_classes < 2:
+        raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}.")
+    blocks = [layer.name for layer in generator.layers if layer.name.startswith("encoder_")]
+    activations = [name for name in blocks if name.endswith("_activation")]
+    if not activations:
+        raise ValueError(f"{generator.name} has no encoder_<index>_activation layers: build it with build_generator.")
+    bottleneck = max(activations, key=lambda name: int(name.split("_")[1]))
+    x = layers.GlobalAveragePooling2D(name="class_pool")(generator.get_layer(bottleneck).output)
+    x = layers.Dropout(dropout, name="class_dropout")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="class_logits")(x)
+    return keras.Model(generator.input, logits, name="encoder_classifier")
+
+
+def gray_accuracy(classifier, images, labels, batch_size: int = 64) -> float:
+    """Top-1 accuracy of `classifier` on the L* of uint8 RGB `images`."""
+    import numpy as np
+
+    from kcolor.color import rgb_to_model_inputs
+
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        lightness, _ = rgb_to_model_inputs(images[start : start + batch_size])
+        logits = classifier.predict_on_batch(lightness)
+        correct += int((np.asarray(logits).argmax(axis=-1) == labels[start : start + batch_size]).sum())
+    return correct / len(images)
+
+
+def pretrain_encoder(
+    dataset: str,
+    out: str | Path,
+    *,
+    preset: str = "photo-128",
+    width_multiplier: float = 0.5,
+    image_size: int = 128,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    mixed_precision: bool = False,
+    verbose: int = 2,
+) -> dict:
+    """Trains a generator's encoder to classify gray photos and saves the generator.
+
+    Args:
+        dataset: A labelled dataset spec (`folder:PATH` with class folders).
+        out: The generator `.keras` file to write; a `.json` beside it records the accuracies and the options.
+        preset: The generator's preset.
+        width_multiplier: The generator's width multiplier.
+        image_size: Side of the training crops.
+        epochs: Passes over the training split; Adam's learning rate follows a cosine decay to 0.
+        batch_size: Photos per step.
+        learning_rate: Initial Adam learning rate.
+        seed: Seeds weights, order and augmentation.
+        mixed_precision: Train in mixed bfloat16 (the saved weights are float32 either way).
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The dict written to the `.json` file.
+
+    Raises:
+        ValueError: the dataset has no labels, or `out` does not end in `.keras`.
+    """
+    import keras
+    import numpy as np
+
+    from kcolor.color import rgb_to_model_inputs
+    from kcolor.data import class_names, load_arrays, load_dataset
+    from kcolor.models import build_generator
+
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise ValueError(f"the generator is saved as a .keras file; got {out}.")
+    keras.utils.set_random_seed(seed)
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    names = class_names(dataset)
+    validation_images, validation_labels = load_arrays(dataset, "validation", image_size)
+    if not names or validation_labels is None or (validation_labels < 0).any():
+        raise ValueError(f"{dataset} has no class labels: pretraining the encoder needs class folders.")
+    train = load_dataset(dataset, "train", image_size, batch_size, seed=seed, with_labels=True)
+    train = train.map(lambda images, labels: (rgb_to_model_inputs(images)[0], labels))
+    steps = epochs * sum(1 for _ in train)
+
+    generator = build_generator(preset, width_multiplier=width_multiplier)
+    classifier = build_encoder_classifier(generator, len(names))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    started = time.perf_counter()
+    history = classifier.fit(train, epochs=epochs, verbose=verbose)
+    seconds = time.perf_counter() - started
+    info = {
+        "dataset": str(dataset),
+        "preset": preset,
+        "width_multiplier": width_multiplier,
+        "image_size": image_size,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "mixed_precision": mixed_precision,
+        "fit_seconds": round(seconds, 1),
+        "train_accuracy": float(history.history["accuracy"][-1]),
+        "validation_gray_accuracy": gray_accuracy(classifier, validation_images, validation_labels),
+        "validation_photos": int(len(validation_images)),
+        "class_names": names,
+    }
+    keras.mixed_precision.set_global_policy("float32")
+    plain = build_generator(preset, width_multiplier=width_multiplier)  # float32 policy, as kcolor saves runs
+    plain.set_weights([np.asarray(weight, dtype="float32") for weight in generator.get_weights()])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    plain.save(out)
+    out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", required=True, help="a labelled dataset, e.g. folder:runs/photo/data/final")
+    parser.add_argument("--out", required=True, help="the generator .keras file to write")
+    parser.add_argument("--preset", default="photo-128")
+    parser.add_argument("--width-multiplier", type=float, default=0.5)
+    parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mixed-precision", action="store_true", help="train in mixed bfloat16")
+    args = parser.parse_args(argv)
+    info = pretrain_encoder(
+        args.dataset, args.out, preset=args.preset, width_multiplier=args.width_multiplier,
+        image_size=args.image_size, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, seed=args.seed, mixed_precision=args.mixed_precision,
+    )  # fmt: skip
+    print(json.dumps({key: value for key, value in info.items() if key != "class_names"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
