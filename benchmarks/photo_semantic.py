@@ -122,8 +122,6 @@ def pretrain_encoder(
     if out.suffix != ".keras":
         raise ValueError(f"the generator is saved as a .keras file; got {out}.")
     keras.utils.set_random_seed(seed)
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     names = class_names(dataset)
     validation_images, validation_labels = load_arrays(dataset, "validation", image_size)
     if not names or validation_labels is None or (validation_labels < 0).any():
@@ -132,8 +130,13 @@ def pretrain_encoder(
     train = train.map(lambda images, labels: (rgb_to_model_inputs(images)[0], labels))
     steps = epochs * sum(1 for _ in train)
 
-    generator = build_generator(preset, width_multiplier=width_multiplier)
-    classifier = build_encoder_classifier(generator, len(names))
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if mixed_precision else "float32")
+    try:
+        generator = build_generator(preset, width_multiplier=width_multiplier)
+        classifier = build_encoder_classifier(generator, len(names))
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
     classifier.compile(
         optimizer=keras.optimizers.Adam(schedule),
@@ -159,8 +162,11 @@ def pretrain_encoder(
         "validation_photos": int(len(validation_images)),
         "class_names": names,
     }
-    keras.mixed_precision.set_global_policy("float32")
-    plain = build_generator(preset, width_multiplier=width_multiplier)  # float32 policy, as kcolor saves runs
+    keras.config.set_dtype_policy("float32")
+    try:
+        plain = build_generator(preset, width_multiplier=width_multiplier)  # float32 weights, as kcolor saves runs
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     plain.set_weights([np.asarray(weight, dtype="float32") for weight in generator.get_weights()])
     out.parent.mkdir(parents=True, exist_ok=True)
     plain.save(out)

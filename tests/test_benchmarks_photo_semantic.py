@@ -26,8 +26,10 @@ def test_the_encoder_learns_the_classes_from_gray_and_the_saved_generator_starts
 
     _write_two_classes(tmp_path / "photos", np.random.default_rng(0))
     out = tmp_path / "semantic" / "encoder.keras"
+    policy = keras.config.dtype_policy().name
     info = pretrain_encoder(f"folder:{tmp_path / 'photos'}", out, width_multiplier=0.125, image_size=64, epochs=10,
                             batch_size=4, learning_rate=2e-3, verbose=0)  # fmt: skip
+    assert keras.config.dtype_policy().name == policy  # the policy is set only inside
     assert info["class_names"] == ["bright", "dark"] and info["validation_photos"] == 12
     assert info["validation_gray_accuracy"] >= 0.9  # lightness alone tells the classes apart; chance is 0.5
     # (60 steps: enough for batch norm's moving statistics, which the inference-mode accuracy uses, to settle)
