@@ -62,18 +62,15 @@ def build_encoder_classifier(generator, num_classes: int, *, dropout: float = 0.
     return keras.Model(generator.input, logits, name="encoder_classifier")
 
 
-def gray_accuracy(classifier, images, labels, batch_size: int = 64) -> float:
-    """Top-1 accuracy of `classifier` on the L* of uint8 RGB `images`."""
-    import numpy as np
-
+def gray_accuracy(classifier, images, labels) -> float:
+    """Top-1 accuracy of `classifier` on the L* of uint8 RGB `images` (a `SemanticJudge` that sees only L*)."""
     from kcolor.color import rgb_to_model_inputs
+    from kcolor.evaluation.semantic_judge import SemanticJudge
 
-    correct = 0
-    for start in range(0, len(images), batch_size):
-        lightness, _ = rgb_to_model_inputs(images[start : start + batch_size])
-        logits = classifier.predict_on_batch(lightness)
-        correct += int((np.asarray(logits).argmax(axis=-1) == labels[start : start + batch_size]).sum())
-    return correct / len(images)
+    def lightness(rgb):  # the judge hands over float32 RGB in [0, 255]
+        return rgb_to_model_inputs(rgb / 255.0)[0]
+
+    return SemanticJudge(classifier, preprocess=lightness).accuracy(images, labels)
 
 
 def pretrain_encoder(
@@ -112,10 +109,11 @@ def pretrain_encoder(
         ValueError: the dataset has no labels, or `out` does not end in `.keras`.
     """
     import keras
-    import numpy as np
 
+    from benchmarks.photos import float32_generator
     from kcolor.color import rgb_to_model_inputs
     from kcolor.data import class_names, load_arrays, load_dataset
+    from kcolor.evaluation.judge_training import count_batches
     from kcolor.models import build_generator
 
     out = Path(out)
@@ -128,7 +126,7 @@ def pretrain_encoder(
         raise ValueError(f"{dataset} has no class labels: pretraining the encoder needs class folders.")
     train = load_dataset(dataset, "train", image_size, batch_size, seed=seed, with_labels=True)
     train = train.map(lambda images, labels: (rgb_to_model_inputs(images)[0], labels))
-    steps = epochs * sum(1 for _ in train)
+    steps = epochs * count_batches(train)
 
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16" if mixed_precision else "float32")
@@ -162,14 +160,8 @@ def pretrain_encoder(
         "validation_photos": int(len(validation_images)),
         "class_names": names,
     }
-    keras.config.set_dtype_policy("float32")
-    try:
-        plain = build_generator(preset, width_multiplier=width_multiplier)  # float32 weights, as kcolor saves runs
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-    plain.set_weights([np.asarray(weight, dtype="float32") for weight in generator.get_weights()])
     out.parent.mkdir(parents=True, exist_ok=True)
-    plain.save(out)
+    float32_generator(generator, preset, width_multiplier).save(out)  # float32 weights, as kcolor saves runs
     out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
     return info
 

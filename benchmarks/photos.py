@@ -214,6 +214,26 @@ def overview(data, model, path, classes=6, per_row=2):
     return finish_figure(figure, path)
 
 
+def float32_generator(trained, preset, width_multiplier):
+    """`trained`'s weights in a generator built under the float32 policy, whatever the caller's policy is.
+
+    A generator trained in mixed precision computes in bfloat16; this copy computes in float32 on any CPU (a
+    mixed-bfloat16 model would crawl without native bfloat16), as shipped and starting files should.
+    """
+    import keras
+
+    from kcolor.models import build_generator
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        generator = build_generator(preset, width_multiplier=width_multiplier)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    generator.set_weights(trained.get_weights())
+    return generator
+
+
 def package(run, out_folder, facts):
     """Writes a run's generator as a shipped colorizer: `NAME.keras` (float32 weights) and `NAME.json`.
 
@@ -221,20 +241,11 @@ def package(run, out_folder, facts):
     any CPU (a mixed-bfloat16 model would crawl without native bfloat16). `facts` (name, render size, metrics,
     command, hardware, ...) are merged with the run's config.
     """
-    import keras
-
     from kcolor.model_files import load_generator, run_config
-    from kcolor.models import build_generator
 
     config = run_config(run)
     trained = load_generator(run)
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        generator = build_generator(config["preset"], width_multiplier=config["width_multiplier"])
-    finally:
-        keras.config.set_dtype_policy(previous)
-    generator.set_weights(trained.get_weights())
+    generator = float32_generator(trained, config["preset"], config["width_multiplier"])
     probe = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 1)).astype(np.float32)
     difference = np.abs(np.asarray(generator(probe)) - np.asarray(trained(probe), np.float32)).max()
     name = facts["name"]

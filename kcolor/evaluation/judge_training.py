@@ -142,7 +142,7 @@ def train_judge(
     names = class_names(dataset)
     num_classes = len(names) if names else int(validation_labels.max()) + 1
     classifier = build_judge_classifier(num_classes, width=width, input_size=min(image_size, JUDGE_IMAGE_SIZE), view=view)
-    steps = epochs * _count_batches(train)
+    steps = epochs * count_batches(train)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
     classifier.compile(
         optimizer=keras.optimizers.Adam(schedule),
@@ -168,7 +168,7 @@ def train_judge(
     return classifier, info
 
 
-def _count_batches(dataset) -> int:
+def count_batches(dataset) -> int:
     """Batches in a Keras dataset or `tf.data.Dataset` (counted when its cardinality is unknown)."""
     try:
         return len(dataset)
