@@ -80,6 +80,9 @@ def add_train_parser(subparsers):
     recipe_weights = ", ".join(f"{name} {preset.l1_weight:g}" for name, preset in sorted(PRESETS.items()))
     parser.add_argument("--l1-weight", type=non_negative_float, default=defaults.l1_weight,
                         help=f"lambda of the L1 term (default: the preset's recipe value: {recipe_weights})")
+    parser.add_argument("--chroma-weight", type=non_negative_float, default=defaults.chroma_weight,
+                        help="weight of an L1 term on the chroma |ab| alone: the true amount of color, whatever "
+                        f"the hue (default {defaults.chroma_weight:g}: the paper's loss)")
     parser.add_argument("--learning-rate", type=positive_float, default=defaults.generator_learning_rate,
                         help=f"Adam learning rate of G and D (default {defaults.generator_learning_rate:g})")
     parser.add_argument("--discriminator-learning-rate", type=positive_float, metavar="RATE",

@@ -102,6 +102,7 @@ def build_gan(config):
         generator_optimizer=keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1, **average),
         discriminator_optimizer=keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1),
         l1_weight=config.l1_weight,
+        chroma_weight=config.chroma_weight,
         label_smoothing=config.label_smoothing,
         generator_steps=config.generator_steps,
         jit_compile=config.jit_compile,

@@ -55,6 +55,8 @@ class TrainConfig:
             batch-normalising it (`Preset.discriminator_spectral_norm`); default (None): the preset's.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
         l1_weight: lambda of the L1 term; default: the preset's recipe value (`Preset.l1_weight`).
+        chroma_weight: Weight of an L1 term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`), which
+            asks for the true amount of color whatever the hue; 0 (the default): the paper's loss.
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
         l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the GAN game
@@ -106,6 +108,7 @@ class TrainConfig:
     discriminator_learning_rate: float = 2e-4
     beta_1: float = 0.5
     l1_weight: float = None
+    chroma_weight: float = 0.0
     label_smoothing: float = 0.9
     generator_steps: int = 1
     l1_warmup_epochs: int = None
@@ -167,6 +170,8 @@ class TrainConfig:
             raise ValueError(f"generator_ema is a momentum in [0, 1), got {config.generator_ema}.")
         if not 0 <= config.l1_weight < float("inf"):
             raise ValueError(f"l1_weight must be zero or a positive number, got {config.l1_weight}.")
+        if not 0 <= config.chroma_weight < float("inf"):
+            raise ValueError(f"chroma_weight must be zero or a positive number, got {config.chroma_weight}.")
         if config.jit_compile not in (True, False, "auto"):
             raise ValueError(f'jit_compile must be true, false or "auto", got {config.jit_compile!r}.')
         resolve_kind(config.distribute)  # an unknown kind, or one this backend cannot run, fails here

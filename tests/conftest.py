@@ -148,7 +148,7 @@ def photos():
 TINY_TRAIN_OPTIONS = (
     "--dataset", "sample", "--width-multiplier", "0.125", "--image-size", "16", "--batch-size", "8",
     "--steps-per-epoch", "6", "--epochs", "2", "--checkpoint-every", "2", "--no-jit", "--deterministic",
-    "--verbose", "0",
+    "--verbose", "0", "--chroma-weight", "0.5",
 )  # fmt: skip
 
 

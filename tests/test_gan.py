@@ -16,7 +16,7 @@ from conftest import (
 )
 
 from kcolor.gan import ColorizationGAN, GANOptimizer, discriminator_loss, generator_loss
-from kcolor.gan.losses import batch_psnr
+from kcolor.gan.losses import batch_psnr, chroma_loss
 from kcolor.models import build_discriminator, build_generator
 
 WIDTH = 0.125
@@ -72,6 +72,26 @@ assert int(gan.generator_optimizer.iterations) == 8, int(gan.generator_optimizer
 assert all(np.abs(keras.ops.convert_to_numpy(v)).max() > 0
            for v in gan.discriminator_optimizer.variables if "momentum" in v.path)
 print("tensorflow" in sys.modules)
+"""
+
+
+# The chroma term is part of the generator's loss on both backends: with lambda 0 and no discriminator the logged
+# g_loss is chroma_weight x the chroma L1 alone, so it is 0 at weight 0 and scales with the weight (the same seed
+# gives the same dropout masks, hence the same prediction, in each fresh model).
+CHROMA_CHECK = """
+import numpy as np, keras
+from kcolor.gan import ColorizationGAN
+from kcolor.models import build_generator
+images = np.random.default_rng(1).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+def first_step(chroma_weight):
+    keras.utils.set_random_seed(0)
+    gan = ColorizationGAN(build_generator(width_multiplier=0.125))
+    gan.compile(l1_weight=0.0, chroma_weight=chroma_weight, jit_compile=False)
+    return gan.train_on_batch(images, return_dict=True)
+zero, one, three = first_step(0.0), first_step(1.0), first_step(3.0)
+assert zero["g_loss"] == 0.0 and zero["g_l1"] > 0.05, zero
+assert 0.01 < one["g_loss"] < 2.0, one
+assert abs(three["g_loss"] - 3.0 * one["g_loss"]) < 1e-4 * three["g_loss"], (one, three)
 """
 
 
@@ -315,6 +335,8 @@ def test_invalid_compile_arguments():
         make_gan(generator_steps=0)
     with pytest.raises(ValueError, match="label_smoothing"):
         make_gan(label_smoothing=1.5)
+    with pytest.raises(ValueError, match="chroma_weight"):
+        make_gan(chroma_weight=-1.0)
 
 
 def test_losses_at_equilibrium():
@@ -325,6 +347,21 @@ def test_losses_at_equilibrium():
     assert float(l1) == pytest.approx(1.0) and float(total) == pytest.approx(100 + math.log(2), rel=1e-5)
     _, adversarial, _ = generator_loss(None, zeros, zeros)
     assert float(adversarial) == 0.0
+
+
+def test_chroma_loss_counts_the_amount_of_color_not_the_hue():
+    true_ab = np.array([[[[0.3, 0.4]]]], np.float32)  # chroma 0.5
+    rotated = np.array([[[[0.5, 0.0]]]], np.float32)  # the same chroma, another hue
+    assert float(chroma_loss(true_ab, rotated)) == pytest.approx(0.0, abs=1e-5)
+    assert float(chroma_loss(true_ab, np.zeros_like(true_ab))) == pytest.approx(0.5 - 1e-3, abs=1e-5)
+    total, _, l1 = generator_loss(None, true_ab, rotated, l1_weight=10.0, chroma_weight=7.0)
+    assert float(l1) == pytest.approx(0.3) and float(total) == pytest.approx(3.0, abs=1e-3)
+    total, _, _ = generator_loss(None, true_ab, np.zeros_like(true_ab), l1_weight=0.0, chroma_weight=2.0)
+    assert float(total) == pytest.approx(2 * (0.5 - 1e-3), abs=1e-4)
+
+
+def test_chroma_term_on_tensorflow():
+    exec(CHROMA_CHECK, {})
 
 
 def test_label_smoothing_is_one_sided():
@@ -377,9 +414,10 @@ def test_averaged_generator_swaps_the_moving_average_in_and_back():
 # compiling dominates, and the checks are about kcolor's train step, not XLA's code (about 45 instead of 80
 # CPU-seconds; the three checks in three interpreters at the default level took 130).
 
-JAX_CHECKS = {"fit": FIT_CHECK, "warmup": WARMUP_CHECK, "mixed_precision": MIXED_PRECISION_CHECK}
+JAX_CHECKS = {"fit": FIT_CHECK, "warmup": WARMUP_CHECK, "mixed_precision": MIXED_PRECISION_CHECK,
+              "chroma": CHROMA_CHECK}
 JAX_TESTS = {"test_fit_on_jax_without_tensorflow_installed": "fit", "test_l1_warmup_on_jax": "warmup",
-             "test_mixed_precision_on_jax": "mixed_precision"}
+             "test_mixed_precision_on_jax": "mixed_precision", "test_chroma_term_on_jax": "chroma"}
 
 # Runs the checks of argv[1] (JSON: name -> code), each in a fresh namespace with its output captured, and prints
 # their outcomes as one JSON line.
@@ -454,3 +492,8 @@ def test_l1_warmup_on_jax(jax_checks):
 @pytest.mark.slow
 def test_mixed_precision_on_jax(jax_checks):
     jax_checks.outcome("mixed_precision")
+
+
+@pytest.mark.slow
+def test_chroma_term_on_jax(jax_checks):
+    jax_checks.outcome("chroma")

@@ -191,6 +191,7 @@ class ColorizationGAN(keras.Model):
         discriminator_optimizer=None,
         *,
         l1_weight=100.0,
+        chroma_weight=0.0,
         label_smoothing=0.9,
         generator_steps=1,
         jit_compile="auto",
@@ -202,6 +203,8 @@ class ColorizationGAN(keras.Model):
             generator_optimizer: Optimizer for G; default Adam(2e-4, beta_1=0.5).
             discriminator_optimizer: Optimizer for D; same default. Ignored for the L1-only baseline.
             l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
+            chroma_weight: Weight of an extra L1 term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`);
+                0, the default, is the paper's loss.
             label_smoothing: Target for real patches in D's loss (one-sided smoothing; 1.0 disables it).
             generator_steps: Generator updates per discriminator update (the paper's code uses 2).
             jit_compile: Compile the train step with XLA: `True`, `False` or `"auto"` (default): on for JAX and
@@ -216,6 +219,8 @@ class ColorizationGAN(keras.Model):
             raise ValueError(f"label_smoothing is the real target in (0, 1], got {label_smoothing}.")
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be non-negative, got {l1_weight}.")
+        if not 0 <= chroma_weight < float("inf"):
+            raise ValueError(f"chroma_weight must be zero or a positive number, got {chroma_weight}.")
         if jit_compile == "auto":
             from kcolor.devices import default_jit_compile
 
@@ -233,6 +238,7 @@ class ColorizationGAN(keras.Model):
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = discriminator_optimizer
         self.l1_weight = float(l1_weight)
+        self.chroma_weight = float(chroma_weight)
         self.label_smoothing = float(label_smoothing)
         self.generator_steps = int(generator_steps)
 

@@ -68,7 +68,9 @@ def train_step(gan, state, data):
             fake_logits, d_non_trainable = discriminator.stateless_call(
                 d_train.values, d_non_trainable, [lightness, predicted_ab], training=True
             )
-        loss, adversarial, l1 = generator_loss(fake_logits, true_ab, predicted_ab, gan.l1_weight)
+        loss, adversarial, l1 = generator_loss(
+            fake_logits, true_ab, predicted_ab, gan.l1_weight, gan.chroma_weight
+        )
         scaled = _scaled(gan.generator_optimizer, g_optimizer_values, loss)
         return scaled, (loss, adversarial, l1, d_non_trainable)
 

@@ -9,6 +9,11 @@ with **one-sided label smoothing** (real targets 0.9, fakes stay at 0; Salimans 
 from growing over-confident. The generator uses the **non-saturating** loss -log D(G(z) | z) (cross-entropy
 with target 1 on its fakes), whose gradient is strong exactly when D rejects the fake, plus lambda times the
 L1 distance between predicted and true ab (lambda = 100 in the paper), which anchors the colors to the truth.
+
+Optionally (`chroma_weight` > 0) the generator also pays the L1 distance between its chroma |ab| and the true
+chroma: how colorful a pixel is, whatever its hue. Where the hue is uncertain (a car that may be red or blue), the
+L1 on a* and b* is smallest near gray, so it washes such colors out; the chroma term asks for the true amount of
+color without choosing the hue, and it also charges for color painted where the truth has none.
 At the game's equilibrium D outputs 1/2 everywhere and each cross-entropy term is log 2 = 0.693.
 """
 
@@ -40,14 +45,27 @@ def l1_loss(true_ab, predicted_ab):
     return ops.mean(ops.abs(ops.cast(true_ab, "float32") - ops.cast(predicted_ab, "float32")))
 
 
-def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0):
-    """Generator loss: non-saturating adversarial term plus `l1_weight` x L1.
+def chroma(ab, epsilon=1e-6):
+    """Chroma sqrt(a*^2 + b*^2) of normalised ab `(..., 2)`, float32 `(...)`; `epsilon` keeps its gradient finite
+    at gray."""
+    ab = ops.cast(ab, "float32")
+    return ops.sqrt(ops.sum(ops.square(ab), axis=-1) + epsilon)
+
+
+def chroma_loss(true_ab, predicted_ab):
+    """Mean absolute difference between predicted and true chroma (normalised ab units): color amount, not hue."""
+    return ops.mean(ops.abs(chroma(true_ab) - chroma(predicted_ab)))
+
+
+def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0, chroma_weight=0.0):
+    """Generator loss: non-saturating adversarial term plus `l1_weight` x L1 (plus `chroma_weight` x chroma L1).
 
     Args:
         fake_logits: D's logits on the generated color, or `None` for the L1-only U-Net baseline.
         true_ab: The real normalised ab.
         predicted_ab: The generator's normalised ab.
         l1_weight: lambda, the weight of the L1 term.
+        chroma_weight: Weight of `chroma_loss` (0: the paper's loss; the term is then not computed).
 
     Returns:
         `(total, adversarial, l1)` scalar float32 tensors; `adversarial` is 0 without a discriminator.
@@ -57,7 +75,10 @@ def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0):
         adversarial = ops.zeros((), dtype="float32")
     else:
         adversarial = _cross_entropy(ops.ones_like(fake_logits, dtype="float32"), fake_logits)
-    return adversarial + l1_weight * l1, adversarial, l1
+    total = adversarial + l1_weight * l1
+    if chroma_weight:
+        total = total + chroma_weight * chroma_loss(true_ab, predicted_ab)
+    return total, adversarial, l1
 
 
 def discriminator_accuracy(real_logits, fake_logits):
