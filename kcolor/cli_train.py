@@ -11,7 +11,7 @@ import sys
 from kcolor.cli_arguments import non_negative_float, non_negative_int, positive_float, positive_int
 from kcolor.distribution import KINDS
 from kcolor.models.presets import PRESETS
-from kcolor.training_config import TrainConfig, resume_config
+from kcolor.training_config import CHROMA_PENALTIES, TrainConfig, resume_config
 
 
 def add_train_parser(subparsers):
@@ -83,6 +83,9 @@ def add_train_parser(subparsers):
     parser.add_argument("--chroma-weight", type=non_negative_float, default=defaults.chroma_weight,
                         help="weight of an L1 term on the chroma |ab| alone: the true amount of color, whatever "
                         f"the hue (default {defaults.chroma_weight:g}: the paper's loss)")
+    parser.add_argument("--chroma-penalty", choices=CHROMA_PENALTIES, default=defaults.chroma_penalty,
+                        help="that term's penalty: absolute (the median amount of color, the default) or squared "
+                        "(the mean amount; a large excess costs quadratically)")
     parser.add_argument("--learning-rate", type=positive_float, default=defaults.generator_learning_rate,
                         help=f"Adam learning rate of G and D (default {defaults.generator_learning_rate:g})")
     parser.add_argument("--discriminator-learning-rate", type=positive_float, metavar="RATE",

@@ -103,6 +103,7 @@ def build_gan(config):
         discriminator_optimizer=keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1),
         l1_weight=config.l1_weight,
         chroma_weight=config.chroma_weight,
+        chroma_penalty=config.chroma_penalty,
         label_smoothing=config.label_smoothing,
         generator_steps=config.generator_steps,
         jit_compile=config.jit_compile,

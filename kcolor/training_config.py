@@ -13,6 +13,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+CHROMA_PENALTIES = ("absolute", "squared")  # kcolor.gan.losses.CHROMA_PENALTIES, without importing Keras
+
 DEFAULT_L1_WARMUP_FRACTION = 2 / 3
 """Share of a run's epochs that the recipe trains with L1 alone before the GAN game starts (see TrainConfig)."""
 
@@ -57,6 +59,7 @@ class TrainConfig:
         l1_weight: lambda of the L1 term; default: the preset's recipe value (`Preset.l1_weight`).
         chroma_weight: Weight of an L1 term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`), which
             asks for the true amount of color whatever the hue; 0 (the default): the paper's loss.
+        chroma_penalty: That term's penalty, `"absolute"` or `"squared"` (`chroma_loss`).
         label_smoothing: Target of real patches for the discriminator.
         generator_steps: Generator updates per discriminator update.
         l1_warmup_epochs: Epochs at the start in which the generator learns from L1 alone, before the GAN game
@@ -109,6 +112,7 @@ class TrainConfig:
     beta_1: float = 0.5
     l1_weight: float = None
     chroma_weight: float = 0.0
+    chroma_penalty: str = "absolute"
     label_smoothing: float = 0.9
     generator_steps: int = 1
     l1_warmup_epochs: int = None
@@ -172,6 +176,10 @@ class TrainConfig:
             raise ValueError(f"l1_weight must be zero or a positive number, got {config.l1_weight}.")
         if not 0 <= config.chroma_weight < float("inf"):
             raise ValueError(f"chroma_weight must be zero or a positive number, got {config.chroma_weight}.")
+        if config.chroma_penalty not in CHROMA_PENALTIES:
+            raise ValueError(
+                f"chroma_penalty must be one of {', '.join(CHROMA_PENALTIES)}, got {config.chroma_penalty!r}."
+            )
         if config.jit_compile not in (True, False, "auto"):
             raise ValueError(f'jit_compile must be true, false or "auto", got {config.jit_compile!r}.')
         resolve_kind(config.distribute)  # an unknown kind, or one this backend cannot run, fails here

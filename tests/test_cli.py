@@ -96,7 +96,7 @@ def test_train_writes_a_complete_run_folder(tiny_run):
     assert all(np.isfinite(float(value)) for row in rows for value in row.values())
     config = json.loads((run_dir / "config.json").read_text())
     assert (config["width_multiplier"], config["image_size"], config["deterministic"]) == (0.125, 16, True)
-    assert config["chroma_weight"] == 0.5
+    assert (config["chroma_weight"], config["chroma_penalty"]) == (0.5, "squared")
     grid = Image.open(run_dir / "samples" / "epoch_001.png")
     assert grid.mode == "RGB" and grid.width == 3 * 16 * 4  # gray | prediction | truth, upscaled 4x
     for line in (f"Run folder:       {run_dir}", f"Generator:        {run_dir / 'generator.keras'}",
@@ -171,6 +171,7 @@ def test_train_fails_fast_with_a_one_line_message(options, message, tmp_path, ca
         (["--width-multiplier", "0"], "argument --width-multiplier: must be a positive number, got 0"),
         (["--l1-weight", "inf"], "argument --l1-weight: must be zero or a positive number, got inf"),
         (["--chroma-weight", "-1"], "argument --chroma-weight: must be zero or a positive number, got -1"),
+        (["--chroma-penalty", "cubic"], "argument --chroma-penalty: invalid choice: 'cubic'"),
     ],
 )
 def test_bad_option_values_are_usage_errors(options, message, capsys):

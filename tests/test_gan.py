@@ -83,15 +83,19 @@ import numpy as np, keras
 from kcolor.gan import ColorizationGAN
 from kcolor.models import build_generator
 images = np.random.default_rng(1).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
-def first_step(chroma_weight):
+def first_step(chroma_weight, chroma_penalty="absolute"):
     keras.utils.set_random_seed(0)
     gan = ColorizationGAN(build_generator(width_multiplier=0.125))
-    gan.compile(l1_weight=0.0, chroma_weight=chroma_weight, jit_compile=False)
+    gan.compile(l1_weight=0.0, chroma_weight=chroma_weight, chroma_penalty=chroma_penalty, jit_compile=False)
     return gan.train_on_batch(images, return_dict=True)
 zero, one, three = first_step(0.0), first_step(1.0), first_step(3.0)
 assert zero["g_loss"] == 0.0 and zero["g_l1"] > 0.05, zero
 assert 0.01 < one["g_loss"] < 2.0, one
 assert abs(three["g_loss"] - 3.0 * one["g_loss"]) < 1e-4 * three["g_loss"], (one, three)
+# Chroma differences of random photos against a fresh generator's near-gray output are below 1, so their mean
+# square is below their mean absolute value.
+squared = first_step(1.0, "squared")
+assert 0.0 < squared["g_loss"] < one["g_loss"], (squared, one)
 """
 
 
@@ -337,6 +341,8 @@ def test_invalid_compile_arguments():
         make_gan(label_smoothing=1.5)
     with pytest.raises(ValueError, match="chroma_weight"):
         make_gan(chroma_weight=-1.0)
+    with pytest.raises(ValueError, match="chroma_penalty must be one of absolute, squared"):
+        make_gan(chroma_penalty="cubic")
 
 
 def test_losses_at_equilibrium():
@@ -358,6 +364,17 @@ def test_chroma_loss_counts_the_amount_of_color_not_the_hue():
     assert float(l1) == pytest.approx(0.3) and float(total) == pytest.approx(3.0, abs=1e-3)
     total, _, _ = generator_loss(None, true_ab, np.zeros_like(true_ab), l1_weight=0.0, chroma_weight=2.0)
     assert float(total) == pytest.approx(2 * (0.5 - 1e-3), abs=1e-4)
+    squared = generator_loss(None, true_ab, np.zeros_like(true_ab), 0.0, chroma_weight=2.0, chroma_penalty="squared")
+    assert float(squared[0]) == pytest.approx(2 * (0.5 - 1e-3) ** 2, abs=1e-4)
+    with pytest.raises(ValueError, match="absolute, squared"):
+        chroma_loss(true_ab, rotated, penalty="cubic")
+
+
+def test_the_options_name_the_same_chroma_penalties_as_the_loss():
+    from kcolor import training_config
+    from kcolor.gan import losses
+
+    assert training_config.CHROMA_PENALTIES == losses.CHROMA_PENALTIES
 
 
 def test_chroma_term_on_tensorflow():

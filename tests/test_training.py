@@ -159,6 +159,7 @@ def test_batch_larger_than_the_dataset_fails_fast_with_advice(tmp_path, photos):
         (dict(preset="nazeri"), "Unknown preset 'nazeri'"),
         (dict(l1_weight=float("inf")), "l1_weight"),
         (dict(chroma_weight=-0.5), "chroma_weight must be zero or a positive number"),
+        (dict(chroma_penalty="cubic"), "chroma_penalty must be one of absolute, squared"),
         (dict(generator_learning_rate=float("nan")), "generator_learning_rate"),
         (dict(seed=-3), "seed must be"),
         (dict(checkpoint_every=-1), "checkpoint_every"),

@@ -18,6 +18,7 @@ from keras import ops
 from kcolor.color import model_outputs_to_rgb, rgb_to_model_inputs
 from kcolor.gan.gan_optimizer import GANOptimizer
 from kcolor.gan.keras_internals import moving_averages
+from kcolor.gan.losses import CHROMA_PENALTIES
 
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
@@ -192,6 +193,7 @@ class ColorizationGAN(keras.Model):
         *,
         l1_weight=100.0,
         chroma_weight=0.0,
+        chroma_penalty="absolute",
         label_smoothing=0.9,
         generator_steps=1,
         jit_compile="auto",
@@ -205,6 +207,8 @@ class ColorizationGAN(keras.Model):
             l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
             chroma_weight: Weight of an extra L1 term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`);
                 0, the default, is the paper's loss.
+            chroma_penalty: That term's penalty: `"absolute"` (the median amount of color) or `"squared"` (the
+                mean amount, and a large excess charged quadratically).
             label_smoothing: Target for real patches in D's loss (one-sided smoothing; 1.0 disables it).
             generator_steps: Generator updates per discriminator update (the paper's code uses 2).
             jit_compile: Compile the train step with XLA: `True`, `False` or `"auto"` (default): on for JAX and
@@ -221,6 +225,8 @@ class ColorizationGAN(keras.Model):
             raise ValueError(f"l1_weight must be non-negative, got {l1_weight}.")
         if not 0 <= chroma_weight < float("inf"):
             raise ValueError(f"chroma_weight must be zero or a positive number, got {chroma_weight}.")
+        if chroma_penalty not in CHROMA_PENALTIES:
+            raise ValueError(f"chroma_penalty must be one of {', '.join(CHROMA_PENALTIES)}, got {chroma_penalty!r}.")
         if jit_compile == "auto":
             from kcolor.devices import default_jit_compile
 
@@ -239,6 +245,7 @@ class ColorizationGAN(keras.Model):
         self.discriminator_optimizer = discriminator_optimizer
         self.l1_weight = float(l1_weight)
         self.chroma_weight = float(chroma_weight)
+        self.chroma_penalty = chroma_penalty
         self.label_smoothing = float(label_smoothing)
         self.generator_steps = int(generator_steps)
 

@@ -69,7 +69,7 @@ def train_step(gan, state, data):
                 d_train.values, d_non_trainable, [lightness, predicted_ab], training=True
             )
         loss, adversarial, l1 = generator_loss(
-            fake_logits, true_ab, predicted_ab, gan.l1_weight, gan.chroma_weight
+            fake_logits, true_ab, predicted_ab, gan.l1_weight, gan.chroma_weight, gan.chroma_penalty
         )
         scaled = _scaled(gan.generator_optimizer, g_optimizer_values, loss)
         return scaled, (loss, adversarial, l1, d_non_trainable)

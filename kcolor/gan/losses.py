@@ -10,10 +10,12 @@ from growing over-confident. The generator uses the **non-saturating** loss -log
 with target 1 on its fakes), whose gradient is strong exactly when D rejects the fake, plus lambda times the
 L1 distance between predicted and true ab (lambda = 100 in the paper), which anchors the colors to the truth.
 
-Optionally (`chroma_weight` > 0) the generator also pays the L1 distance between its chroma |ab| and the true
+Optionally (`chroma_weight` > 0) the generator also pays the distance between its chroma |ab| and the true
 chroma: how colorful a pixel is, whatever its hue. Where the hue is uncertain (a car that may be red or blue), the
 L1 on a* and b* is smallest near gray, so it washes such colors out; the chroma term asks for the true amount of
-color without choosing the hue, and it also charges for color painted where the truth has none.
+color without choosing the hue, and it also charges for color painted where the truth has none. Its absolute
+penalty aims at the median amount of color a region can have, its squared penalty at the mean, which is larger
+(most pixels are nearly gray, a few very colorful) and charges a large excess, a painted blob, quadratically.
 At the game's equilibrium D outputs 1/2 everywhere and each cross-entropy term is log 2 = 0.693.
 """
 
@@ -52,13 +54,28 @@ def chroma(ab, epsilon=1e-6):
     return ops.sqrt(ops.sum(ops.square(ab), axis=-1) + epsilon)
 
 
-def chroma_loss(true_ab, predicted_ab):
-    """Mean absolute difference between predicted and true chroma (normalised ab units): color amount, not hue."""
-    return ops.mean(ops.abs(chroma(true_ab) - chroma(predicted_ab)))
+CHROMA_PENALTIES = ("absolute", "squared")
 
 
-def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0, chroma_weight=0.0):
-    """Generator loss: non-saturating adversarial term plus `l1_weight` x L1 (plus `chroma_weight` x chroma L1).
+def chroma_loss(true_ab, predicted_ab, penalty="absolute"):
+    """Mean penalty on the difference between predicted and true chroma (normalised ab units): color amount, not hue.
+
+    Args:
+        true_ab: The real normalised ab.
+        predicted_ab: The generator's normalised ab.
+        penalty: `"absolute"` (L1: the median amount of color) or `"squared"` (the mean amount).
+
+    Returns:
+        Scalar float32 loss.
+    """
+    if penalty not in CHROMA_PENALTIES:
+        raise ValueError(f"penalty must be one of {', '.join(CHROMA_PENALTIES)}, got {penalty!r}.")
+    difference = chroma(true_ab) - chroma(predicted_ab)
+    return ops.mean(ops.abs(difference) if penalty == "absolute" else ops.square(difference))
+
+
+def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0, chroma_weight=0.0, chroma_penalty="absolute"):
+    """Generator loss: non-saturating adversarial term plus `l1_weight` x L1 (plus `chroma_weight` x chroma loss).
 
     Args:
         fake_logits: D's logits on the generated color, or `None` for the L1-only U-Net baseline.
@@ -66,6 +83,7 @@ def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0, chroma_w
         predicted_ab: The generator's normalised ab.
         l1_weight: lambda, the weight of the L1 term.
         chroma_weight: Weight of `chroma_loss` (0: the paper's loss; the term is then not computed).
+        chroma_penalty: `chroma_loss`'s penalty, `"absolute"` or `"squared"`.
 
     Returns:
         `(total, adversarial, l1)` scalar float32 tensors; `adversarial` is 0 without a discriminator.
@@ -77,7 +95,7 @@ def generator_loss(fake_logits, true_ab, predicted_ab, l1_weight=100.0, chroma_w
         adversarial = _cross_entropy(ops.ones_like(fake_logits, dtype="float32"), fake_logits)
     total = adversarial + l1_weight * l1
     if chroma_weight:
-        total = total + chroma_weight * chroma_loss(true_ab, predicted_ab)
+        total = total + chroma_weight * chroma_loss(true_ab, predicted_ab, chroma_penalty)
     return total, adversarial, l1
 
 

@@ -42,7 +42,7 @@ def train_step(gan, data):
             # G's move: make the updated D say "real", and stay near the true color.
             fake_logits = discriminator([lightness, predicted_ab], training=True) if gan.adversarial else None
             g_loss, g_adversarial, g_l1 = generator_loss(
-                fake_logits, true_ab, predicted_ab, gan.l1_weight, gan.chroma_weight
+                fake_logits, true_ab, predicted_ab, gan.l1_weight, gan.chroma_weight, gan.chroma_penalty
             )
         _minimize(gan.generator_optimizer, tape, g_loss, generator.trainable_variables)
 
