@@ -81,7 +81,7 @@ def add_train_parser(subparsers):
     parser.add_argument("--l1-weight", type=non_negative_float, default=defaults.l1_weight,
                         help=f"lambda of the L1 term (default: the preset's recipe value: {recipe_weights})")
     parser.add_argument("--chroma-weight", type=non_negative_float, default=defaults.chroma_weight,
-                        help="weight of an L1 term on the chroma |ab| alone: the true amount of color, whatever "
+                        help="weight of a term on the chroma |ab| alone: the true amount of color, whatever "
                         f"the hue (default {defaults.chroma_weight:g}: the paper's loss)")
     parser.add_argument("--chroma-penalty", choices=CHROMA_PENALTIES, default=defaults.chroma_penalty,
                         help="that term's penalty: absolute (the median amount of color, the default) or squared "

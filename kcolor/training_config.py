@@ -57,7 +57,7 @@ class TrainConfig:
             batch-normalising it (`Preset.discriminator_spectral_norm`); default (None): the preset's.
         generator_learning_rate, discriminator_learning_rate, beta_1: Adam settings.
         l1_weight: lambda of the L1 term; default: the preset's recipe value (`Preset.l1_weight`).
-        chroma_weight: Weight of an L1 term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`), which
+        chroma_weight: Weight of a term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`), which
             asks for the true amount of color whatever the hue; 0 (the default): the paper's loss.
         chroma_penalty: That term's penalty, `"absolute"` or `"squared"` (`chroma_loss`).
         label_smoothing: Target of real patches for the discriminator.

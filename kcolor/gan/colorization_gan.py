@@ -205,7 +205,7 @@ class ColorizationGAN(keras.Model):
             generator_optimizer: Optimizer for G; default Adam(2e-4, beta_1=0.5).
             discriminator_optimizer: Optimizer for D; same default. Ignored for the L1-only baseline.
             l1_weight: lambda in `adversarial + lambda * L1` (the paper uses 100).
-            chroma_weight: Weight of an extra L1 term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`);
+            chroma_weight: Weight of an extra term on the chroma |ab| alone (`kcolor.gan.losses.chroma_loss`);
                 0, the default, is the paper's loss.
             chroma_penalty: That term's penalty: `"absolute"` (the median amount of color) or `"squared"` (the
                 mean amount, and a large excess charged quadratically).

@@ -9,6 +9,7 @@ with **one-sided label smoothing** (real targets 0.9, fakes stay at 0; Salimans 
 from growing over-confident. The generator uses the **non-saturating** loss -log D(G(z) | z) (cross-entropy
 with target 1 on its fakes), whose gradient is strong exactly when D rejects the fake, plus lambda times the
 L1 distance between predicted and true ab (lambda = 100 in the paper), which anchors the colors to the truth.
+At the game's equilibrium D outputs 1/2 everywhere and each cross-entropy term is log 2 = 0.693.
 
 Optionally (`chroma_weight` > 0) the generator also pays the distance between its chroma |ab| and the true
 chroma: how colorful a pixel is, whatever its hue. Where the hue is uncertain (a car that may be red or blue), the
@@ -16,7 +17,6 @@ L1 on a* and b* is smallest near gray, so it washes such colors out; the chroma 
 color without choosing the hue, and it also charges for color painted where the truth has none. Its absolute
 penalty aims at the median amount of color a region can have, its squared penalty at the mean, which is larger
 (most pixels are nearly gray, a few very colorful) and charges a large excess, a painted blob, quadratically.
-At the game's equilibrium D outputs 1/2 everywhere and each cross-entropy term is log 2 = 0.693.
 """
 
 from keras import ops
