@@ -143,8 +143,8 @@ def photos():
 # The command line, training and reliability tests: running `kcolor` as a user does, and one tiny trained run.
 
 # A run that takes seconds on a CPU: 12 steps in 2 epochs of a 1/8-width model on 16 px crops of the `sample`
-# photos, deterministic, checkpointing every 2 steps, with the optional chroma term on. test_reliability resumes a killed copy of it and
-# compares the weights bit for bit, so both must use exactly these options.
+# photos, deterministic, checkpointing every 2 steps, with the optional chroma term on. test_reliability resumes
+# a killed copy of it and compares the weights bit for bit, so both must use exactly these options.
 TINY_TRAIN_OPTIONS = (
     "--dataset", "sample", "--width-multiplier", "0.125", "--image-size", "16", "--batch-size", "8",
     "--steps-per-epoch", "6", "--epochs", "2", "--checkpoint-every", "2", "--no-jit", "--deterministic",
