@@ -234,26 +234,31 @@ def float32_generator(trained, preset, width_multiplier):
     return generator
 
 
-def package(run, out_folder, facts):
+def package(run, out_folder, facts, generator=None):
     """Writes a run's generator as a shipped colorizer: `NAME.keras` (float32 weights) and `NAME.json`.
 
     The generator is rebuilt under the float32 policy and given the run's weights, so it computes in float32 on
     any CPU (a mixed-bfloat16 model would crawl without native bfloat16). `facts` (name, render size, metrics,
-    command, hardware, ...) are merged with the run's config.
+    command, hardware, ...) are merged with the run's config. `generator` (a `.keras` file: one epoch's, or an
+    average from `benchmarks.photo_soup`) ships instead of the run's final generator; the run still gives the
+    config, so it must have the same architecture.
     """
     from kcolor.model_files import load_generator, run_config
 
     config = run_config(run)
-    trained = load_generator(run)
+    trained = load_generator(generator or run)
     generator = float32_generator(trained, config["preset"], config["width_multiplier"])
     probe = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 1)).astype(np.float32)
     difference = np.abs(np.asarray(generator(probe)) - np.asarray(trained(probe), np.float32)).max()
     name = facts["name"]
     out_folder = Path(out_folder)
+    out_folder.mkdir(parents=True, exist_ok=True)
     generator.save(out_folder / f"{name}.keras")
     keys = ("preset", "image_size", "width_multiplier", "batch_size", "epochs", "l1_warmup_epochs", "l1_weight",
             "generator_ema", "seed", "dataset")  # fmt: skip
-    info = {**{key: config[key] for key in keys}, **facts}
+    optional = {"chroma_weight": 0.0, "chroma_penalty": "absolute"}  # absent from runs made before the term
+    info = {**{key: config[key] for key in keys}, **{key: config.get(key, value) for key, value in optional.items()},
+            **facts}  # fmt: skip
     (out_folder / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
     size = (out_folder / f"{name}.keras").stat().st_size
     print(f"{out_folder / name}.keras: {size / 1e6:.1f} MB, float32 vs trained max difference {difference:.4f}")
