@@ -57,11 +57,13 @@ def average_generators(models, weights=None):
 
     soup = load_generator(models[0])
     total = [shares[0] * ops.convert_to_numpy(weight).astype(np.float64) for weight in soup.weights]
+    shapes = [value.shape for value in total]
     for model, share in zip(models[1:], shares[1:]):
         values = [ops.convert_to_numpy(weight) for weight in load_generator(model).weights]
-        shapes = [value.shape for value in total]
         if [value.shape for value in values] != shapes:
-            raise ValueError(f"{model} does not have the architecture of {models[0]}: its weights differ in number or shape.")
+            raise ValueError(
+                f"{model} does not have the architecture of {models[0]}: its weights differ in number or shape."
+            )
         total = [sum_so_far + share * value.astype(np.float64) for sum_so_far, value in zip(total, values)]
     for weight, value in zip(soup.weights, total):
         weight.assign(value.astype(weight.dtype))

@@ -234,19 +234,19 @@ def float32_generator(trained, preset, width_multiplier):
     return generator
 
 
-def package(run, out_folder, facts, generator=None):
+def package(run, out_folder, facts, generator_file=None):
     """Writes a run's generator as a shipped colorizer: `NAME.keras` (float32 weights) and `NAME.json`.
 
     The generator is rebuilt under the float32 policy and given the run's weights, so it computes in float32 on
     any CPU (a mixed-bfloat16 model would crawl without native bfloat16). `facts` (name, render size, metrics,
-    command, hardware, ...) are merged with the run's config. `generator` (a `.keras` file: one epoch's, or an
+    command, hardware, ...) are merged with the run's config. `generator_file` (a `.keras` file: one epoch's, or an
     average from `benchmarks.photo_soup`) ships instead of the run's final generator; the run still gives the
     config, so it must have the same architecture.
     """
     from kcolor.model_files import load_generator, run_config
 
     config = run_config(run)
-    trained = load_generator(generator or run)
+    trained = load_generator(generator_file or run)
     generator = float32_generator(trained, config["preset"], config["width_multiplier"])
     probe = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 1)).astype(np.float32)
     difference = np.abs(np.asarray(generator(probe)) - np.asarray(trained(probe), np.float32)).max()

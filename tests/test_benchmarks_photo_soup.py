@@ -73,7 +73,8 @@ def test_a_soup_ships_with_its_run_config_and_the_chroma_term_recorded(tmp_path,
     _saved_generator(tmp_path / "b.keras", 2)
     average_generators([tmp_path / "a.keras", tmp_path / "b.keras"]).save(tmp_path / "soup.keras")
 
-    info = package(run, tmp_path / "shipped", {"name": "photo", "render_size": 128}, generator=tmp_path / "soup.keras")
+    facts = {"name": "photo", "render_size": 128}
+    info = package(run, tmp_path / "shipped", facts, generator_file=tmp_path / "soup.keras")
     expected = chroma or {"chroma_weight": 0.0, "chroma_penalty": "absolute"}
     assert {key: info[key] for key in expected} == expected
     assert json.loads((tmp_path / "shipped" / "photo.json").read_text()) == info
