@@ -11,6 +11,10 @@ GAN phase then run as usual, so the comparison with a warm-up from random weight
 python -m benchmarks.photo_semantic --dataset folder:runs/photo/data/final --width-multiplier 0.5 \
     --epochs 10 --out runs/photo/semantic/generator.keras
 ```
+
+`--probe NAME=MODEL` (repeatable) measures instead how much of the classes a generator's encoder knows, by a
+linear probe on its frozen features (`linear_probe`): whether a warm-up or a GAN phase forgets what pretraining
+taught.
 """
 
 from __future__ import annotations
@@ -51,15 +55,85 @@ def build_encoder_classifier(generator, num_classes: int, *, dropout: float = 0.
 
     if num_classes < 2:
         raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}.")
+    x = layers.GlobalAveragePooling2D(name="class_pool")(generator.get_layer(bottleneck_name(generator)).output)
+    x = layers.Dropout(dropout, name="class_dropout")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="class_logits")(x)
+    return keras.Model(generator.input, logits, name="encoder_classifier")
+
+
+def bottleneck_name(generator) -> str:
+    """The name of the generator's deepest encoder activation, the features a class head reads.
+
+    Raises:
+        ValueError: `generator` has no `encoder_<index>_activation` layers.
+    """
     blocks = [layer.name for layer in generator.layers if layer.name.startswith("encoder_")]
     activations = [name for name in blocks if name.endswith("_activation")]
     if not activations:
         raise ValueError(f"{generator.name} has no encoder_<index>_activation layers: build it with build_generator.")
-    bottleneck = max(activations, key=lambda name: int(name.split("_")[1]))
-    x = layers.GlobalAveragePooling2D(name="class_pool")(generator.get_layer(bottleneck).output)
-    x = layers.Dropout(dropout, name="class_dropout")(x)
-    logits = layers.Dense(num_classes, dtype="float32", name="class_logits")(x)
-    return keras.Model(generator.input, logits, name="encoder_classifier")
+    return max(activations, key=lambda name: int(name.split("_")[1]))
+
+
+def linear_probe(generators, dataset, *, image_size=128, epochs=300, seed=0) -> dict:
+    """How much of the photos' class each generator's encoder still knows: a linear probe on gray photos.
+
+    The encoder is frozen; its bottleneck features, averaged over the image, are computed for the center crops
+    of the gray (L*) training and validation photos, and one softmax layer is fitted to the training features
+    (full batch, Adam). A warm-up or GAN phase that forgets the classes taught by `pretrain_encoder` shows as a
+    lower validation accuracy than the pretrained encoder's; a randomly initialised encoder gives the floor.
+
+    Args:
+        generators: Name to generator (a `.keras` file, a run folder, `pretrained`, or a built model).
+        dataset: A labelled dataset spec (`folder:PATH` with class folders).
+        image_size: Side of the center crops.
+        epochs: Full-batch steps of the softmax layer.
+        seed: Seeds the softmax layer's initial weights.
+
+    Returns:
+        Name to `{"train_accuracy", "validation_accuracy"}`, and `"photos"`: the train and validation counts.
+
+    Raises:
+        ValueError: the dataset has no class labels.
+    """
+    import keras
+    import numpy as np
+
+    from kcolor.color import rgb_to_model_inputs
+    from kcolor.data import class_names, load_arrays
+    from kcolor.model_files import load_generator
+
+    names = class_names(dataset)
+    split = {part: load_arrays(dataset, part, image_size) for part in ("train", "validation")}
+    if not names or any(labels is None or (labels < 0).any() for _, labels in split.values()):
+        raise ValueError(f"{dataset} has no class labels: the probe needs class folders.")
+
+    def features(generator, images):
+        pooled = keras.layers.GlobalAveragePooling2D()(generator.get_layer(bottleneck_name(generator)).output)
+        encoder = keras.Model(generator.input, pooled)
+        lightness = [rgb_to_model_inputs(images[start : start + 64])[0] for start in range(0, len(images), 64)]
+        return np.concatenate([keras.ops.convert_to_numpy(encoder(batch, training=False)) for batch in lightness])
+
+    results = {"photos": {part: int(len(labels)) for part, (_, labels) in split.items()}}
+    for name, model in generators.items():
+        generator = model if isinstance(model, keras.Model) else load_generator(model)
+        train_x, validation_x = (features(generator, split[part][0]) for part in ("train", "validation"))
+        mean, scale = train_x.mean(axis=0), train_x.std(axis=0) + 1e-6
+        keras.utils.set_random_seed(seed)
+        head = keras.Sequential([keras.Input(train_x.shape[1:]), keras.layers.Dense(len(names))])
+        head.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                     metrics=["accuracy"])  # fmt: skip
+        train_y, validation_y = split["train"][1], split["validation"][1]
+        head.fit((train_x - mean) / scale, train_y, batch_size=len(train_x), epochs=epochs, verbose=0)
+        results[name] = {
+            "train_accuracy": float(head.evaluate((train_x - mean) / scale, train_y, verbose=0)[1]),
+            "validation_accuracy": float(head.evaluate((validation_x - mean) / scale, validation_y, verbose=0)[1]),
+        }
+    return results
+
+
+def classifier_weights_path(generator_path) -> Path:
+    """Where `pretrain_encoder` saves the classifier's weights, beside the generator file `generator_path`."""
+    return Path(generator_path).with_suffix(".classifier.weights.h5")
 
 
 def gray_accuracy(classifier, images, labels) -> float:
@@ -91,7 +165,9 @@ def pretrain_encoder(
 
     Args:
         dataset: A labelled dataset spec (`folder:PATH` with class folders).
-        out: The generator `.keras` file to write; a `.json` beside it records the accuracies and the options.
+        out: The generator `.keras` file to write; a `.json` beside it records the accuracies and the options, and
+            `classifier_weights_path(out)` holds the whole classifier's weights, head included (for
+            `benchmarks.photo_class_warmup`, which keeps naming the class while the generator learns color).
         preset: The generator's preset.
         width_multiplier: The generator's width multiplier.
         image_size: Side of the training crops.
@@ -99,7 +175,9 @@ def pretrain_encoder(
         batch_size: Photos per step.
         learning_rate: Initial Adam learning rate.
         seed: Seeds weights, order and augmentation.
-        mixed_precision: Train in mixed bfloat16 (the saved weights are float32 either way).
+        mixed_precision: Train in mixed precision where it is faster, as `kcolor train --mixed-precision auto`
+            (mixed bfloat16 on a CPU that computes bfloat16 natively, float32 on one that would emulate it); the
+            saved weights are float32 either way.
         verbose: Keras `fit` verbosity.
 
     Returns:
@@ -113,6 +191,7 @@ def pretrain_encoder(
     from benchmarks.photos import float32_generator
     from kcolor.color import rgb_to_model_inputs
     from kcolor.data import class_names, load_arrays, load_dataset
+    from kcolor.devices import default_mixed_precision_policy
     from kcolor.evaluation.judge_training import count_batches
     from kcolor.models import build_generator
 
@@ -128,8 +207,9 @@ def pretrain_encoder(
     train = train.map(lambda images, labels: (rgb_to_model_inputs(images)[0], labels))
     steps = epochs * count_batches(train)
 
+    policy = default_mixed_precision_policy() if mixed_precision else "float32"
     previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16" if mixed_precision else "float32")
+    keras.config.set_dtype_policy(policy)
     try:
         generator = build_generator(preset, width_multiplier=width_multiplier)
         classifier = build_encoder_classifier(generator, len(names))
@@ -154,6 +234,7 @@ def pretrain_encoder(
         "learning_rate": learning_rate,
         "seed": seed,
         "mixed_precision": mixed_precision,
+        "dtype_policy": policy,
         "fit_seconds": round(seconds, 1),
         "train_accuracy": float(history.history["accuracy"][-1]),
         "validation_gray_accuracy": gray_accuracy(classifier, validation_images, validation_labels),
@@ -162,6 +243,7 @@ def pretrain_encoder(
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     float32_generator(generator, preset, width_multiplier).save(out)  # float32 weights, as kcolor saves runs
+    classifier.save_weights(classifier_weights_path(out))
     out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
     return info
 
@@ -169,7 +251,9 @@ def pretrain_encoder(
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True, help="a labelled dataset, e.g. folder:runs/photo/data/final")
-    parser.add_argument("--out", required=True, help="the generator .keras file to write")
+    parser.add_argument("--out", help="the generator .keras file to write")
+    parser.add_argument("--probe", action="append", metavar="NAME=MODEL",
+                        help="instead of training: a linear probe of this generator's encoder; repeat for more")
     parser.add_argument("--preset", default="photo-128")
     parser.add_argument("--width-multiplier", type=float, default=0.5)
     parser.add_argument("--image-size", type=int, default=128)
@@ -177,8 +261,15 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mixed-precision", action="store_true", help="train in mixed bfloat16")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="train in mixed precision where this machine computes it natively")
     args = parser.parse_args(argv)
+    if args.probe:
+        generators = dict(item.split("=", 1) if "=" in item else (item, item) for item in args.probe)
+        print(json.dumps(linear_probe(generators, args.dataset, image_size=args.image_size, seed=args.seed), indent=2))
+        return
+    if not args.out:
+        parser.error("--out is required to train (or pass --probe NAME=MODEL)")
     info = pretrain_encoder(
         args.dataset, args.out, preset=args.preset, width_multiplier=args.width_multiplier,
         image_size=args.image_size, epochs=args.epochs, batch_size=args.batch_size,
