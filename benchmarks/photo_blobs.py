@@ -120,6 +120,35 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
     return results
 
 
+def colorfulness_by_class(images, colorizations, labels, class_names=None):
+    """Each model's colorfulness as a share of the real photos', class by class: where the missing color is.
+
+    Args:
+        images: The true uint8 photos `(N, H, W, 3)`.
+        colorizations: `{name: uint8 images}` of the same photos.
+        labels: int class of each photo `(N,)`.
+        class_names: Names for the class numbers; default: the numbers.
+
+    Returns:
+        `{class name: {"photos": count, "real_colorfulness": mean, name: colorfulness / real, ...}}`, the classes
+        in order of their labels.
+    """
+    from kcolor.evaluation import colorfulness_per_image
+
+    labels = np.asarray(labels)
+    real = colorfulness_per_image(images)
+    ratios = {name: colorfulness_per_image(colorized) for name, colorized in colorizations.items()}
+    table = {}
+    for label in np.unique(labels):
+        members = labels == label
+        name = class_names[label] if class_names else str(int(label))
+        row = {"photos": int(members.sum()), "real_colorfulness": round(float(real[members].mean()), 3)}
+        for model, colorfulness in ratios.items():
+            row[model] = round(float(colorfulness[members].mean() / real[members].mean()), 4)
+        table[name] = row
+    return table
+
+
 def table_markdown(results):
     """The results as a Markdown table."""
     judged = "judge_gap" in next(iter(results["models"].values()))
@@ -170,6 +199,7 @@ def main(argv=None):
     parser.add_argument("--judge", help="a judge .keras file (kcolor judge train): adds the judge's gap closed")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--worst", help="draw the worst photos of the first model here")
+    parser.add_argument("--by-class", action="store_true", help="also each model's colorfulness class by class")
     args = parser.parse_args(argv)
 
     from benchmarks.photos import named_models
@@ -187,6 +217,15 @@ def main(argv=None):
     results = score_models(images, colorizations, args.block_size, judge=judge, labels=labels)
     print(f"{len(images)} validation photos at {args.size} px, {args.block_size}-px blocks")
     print(table_markdown(results))
+    if args.by_class:
+        from kcolor.data import class_names
+
+        results["colorfulness_by_class"] = colorfulness_by_class(images, colorizations, labels, class_names(args.data))
+        print("| class | photos | real colorfulness | " + " | ".join(colorizations) + " |")
+        print("|---|---|---|" + "---|" * len(colorizations))
+        for name, row in results["colorfulness_by_class"].items():
+            ratios = " | ".join(f"{row[model]:.2f}" for model in colorizations)
+            print(f"| {name} | {row['photos']} | {row['real_colorfulness']:.1f} | {ratios} |")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")

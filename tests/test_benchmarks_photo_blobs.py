@@ -1,8 +1,10 @@
-"""`benchmarks.photo_blobs`: the photo goals' numbers per model, gray and truth rows, paired bootstrap intervals."""
+"""`benchmarks.photo_blobs`: the photo goals' numbers per model, gray and truth rows, paired bootstrap intervals, and
+colorfulness class by class."""
 
 import numpy as np
+import pytest
 
-from benchmarks.photo_blobs import score_models, table_markdown
+from benchmarks.photo_blobs import colorfulness_by_class, score_models, table_markdown
 
 
 def test_a_painted_blob_counts_and_the_reference_rows_are_exact():
@@ -49,3 +51,19 @@ def test_the_judge_columns_and_the_paired_difference_between_two_models():
     difference = results["judge_differences"]["vivid - washed"]
     assert difference["accuracy"] == [0.0, 0.0] and difference["probability"][0] > 0
     assert "Judge gap, vivid - washed: accuracy +0 to +0 points, probability +" in table_markdown(results)
+
+
+def test_colorfulness_by_class_finds_the_class_whose_color_is_missing():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 256, (6, 16, 16, 3)).astype(np.float64)
+    labels = np.array([0, 1, 0, 1, 0, 1])
+    gray = truth.mean(axis=-1, keepdims=True)
+    # Class 0 at half its chroma (R-G and (R+G)/2-B halve exactly), class 1 exact.
+    half = np.where(labels[:, None, None, None] == 0, gray + 0.5 * (truth - gray), truth)
+    table = colorfulness_by_class(truth.astype(np.uint8), {"model": np.round(half).astype(np.uint8)}, labels,
+                                  ["cars", "dogs"])  # fmt: skip
+    assert list(table) == ["cars", "dogs"] and table["cars"]["photos"] == table["dogs"]["photos"] == 3
+    assert table["cars"]["model"] == pytest.approx(0.5, abs=0.01)  # rounding to uint8 moves it by < 1 %
+    assert table["dogs"]["model"] == 1.0
+    assert table["cars"]["real_colorfulness"] > 0
+    assert list(colorfulness_by_class(truth.astype(np.uint8), {}, labels)) == ["0", "1"]
