@@ -149,6 +149,35 @@ def colorfulness_by_class(images, colorizations, labels, class_names=None):
     return table
 
 
+def hue_agreement_by_class(images, labels, class_names=None):
+    """How much the photos of each class agree on their color's direction in the a*b* plane (1: all the same hue).
+
+    Each photo's mean a*b* is a vector; a class's agreement is the length of the mean of its photos' vectors over the
+    mean of their lengths (the mean resultant length, weighted by how colorful each photo is). Near 1 when a class
+    comes in one hue (green grass under golf balls), lower when its photos point in different directions (red,
+    yellow and green garbage trucks). A proxy for how much the class alone leaves the hue open.
+
+    Args:
+        images: uint8 `(N, H, W, 3)` photos.
+        labels: int class of each photo `(N,)`.
+        class_names: Names for the class numbers; default: the numbers.
+
+    Returns:
+        `{class name: agreement}`, the classes in order of their labels.
+    """
+    from kcolor.host_lab import lab_from_rgb8
+
+    labels = np.asarray(labels)
+    mean_ab = np.stack([lab_from_rgb8(image)[..., 1:].reshape(-1, 2).mean(axis=0) for image in images])
+    agreement = {}
+    for label in np.unique(labels):
+        vectors = mean_ab[labels == label]
+        lengths = np.linalg.norm(vectors, axis=1).mean()
+        name = class_names[label] if class_names else str(int(label))
+        agreement[name] = round(float(np.linalg.norm(vectors.mean(axis=0)) / max(lengths, 1e-9)), 4)
+    return agreement
+
+
 def table_markdown(results):
     """The results as a Markdown table."""
     judged = "judge_gap" in next(iter(results["models"].values()))
@@ -220,12 +249,14 @@ def main(argv=None):
     if args.by_class:
         from kcolor.data import class_names
 
-        results["colorfulness_by_class"] = colorfulness_by_class(images, colorizations, labels, class_names(args.data))
-        print("| class | photos | real colorfulness | " + " | ".join(colorizations) + " |")
-        print("|---|---|---|" + "---|" * len(colorizations))
+        names = class_names(args.data)
+        results["colorfulness_by_class"] = colorfulness_by_class(images, colorizations, labels, names)
+        results["hue_agreement_by_class"] = agreement = hue_agreement_by_class(images, labels, names)
+        print("| class | photos | real colorfulness | hue agreement | " + " | ".join(colorizations) + " |")
+        print("|---|---|---|---|" + "---|" * len(colorizations))
         for name, row in results["colorfulness_by_class"].items():
             ratios = " | ".join(f"{row[model]:.2f}" for model in colorizations)
-            print(f"| {name} | {row['photos']} | {row['real_colorfulness']:.1f} | {ratios} |")
+            print(f"| {name} | {row['photos']} | {row['real_colorfulness']:.1f} | {agreement[name]:.2f} | {ratios} |")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")

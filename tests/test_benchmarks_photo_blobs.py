@@ -4,7 +4,7 @@ colorfulness class by class."""
 import numpy as np
 import pytest
 
-from benchmarks.photo_blobs import colorfulness_by_class, score_models, table_markdown
+from benchmarks.photo_blobs import colorfulness_by_class, hue_agreement_by_class, score_models, table_markdown
 
 
 def test_a_painted_blob_counts_and_the_reference_rows_are_exact():
@@ -67,3 +67,12 @@ def test_colorfulness_by_class_finds_the_class_whose_color_is_missing():
     assert table["dogs"]["model"] == 1.0
     assert table["cars"]["real_colorfulness"] > 0
     assert list(colorfulness_by_class(truth.astype(np.uint8), {}, labels)) == ["0", "1"]
+
+
+def test_hue_agreement_is_one_for_a_class_of_one_hue_and_low_for_opposite_hues():
+    red, blue, cyan = (200, 40, 40), (40, 40, 200), (40, 200, 200)
+    photos = np.array([red, red, red, blue, cyan, red], np.uint8)[:, None, None, :].repeat(8, 1).repeat(8, 2)
+    labels = np.array([0, 0, 0, 1, 1, 1])  # class 0: all red; class 1: blue, cyan and red
+    agreement = hue_agreement_by_class(photos, labels, ["fire trucks", "cars"])
+    assert agreement["fire trucks"] == pytest.approx(1.0)
+    assert 0 <= agreement["cars"] < 0.5
