@@ -71,18 +71,12 @@ def class_guided_warmup(
         out: The generator `.keras` file to write; a `.json` beside it records the losses, the gray-photo class
             accuracy before and after, and the options.
         class_weight: Weight of the cross-entropy against the L1 on normalised ab (0: the plain warm-up).
-        preset: The generator's preset.
-        width_multiplier: The generator's width multiplier.
-        image_size: Side of the training crops.
         epochs: Passes over the training split.
         batch_size: Photos per step.
         learning_rate: Adam's learning rate (beta_1 0.5, as `kcolor train`).
         moving_average: Momentum of the moving average of the weights that is saved (0: the raw weights).
-        seed: Seeds order and augmentation.
-        mixed_precision: Train in mixed precision where it is faster, as `kcolor train --mixed-precision auto`
-            (mixed bfloat16 on a CPU that computes bfloat16 natively, float32 on one that would emulate it); the
-            saved weights are float32 either way.
-        verbose: Keras `fit` verbosity.
+        preset, width_multiplier, image_size, seed, mixed_precision, verbose: As for
+            `benchmarks.photo_semantic.pretrain_encoder` (the seed fixes the order and the crops).
 
     Returns:
         The dict written to the `.json` file.
@@ -93,12 +87,15 @@ def class_guided_warmup(
     """
     import keras
 
-    from benchmarks.photo_semantic import build_encoder_classifier, classifier_weights_path, gray_accuracy
+    from benchmarks.photo_semantic import (
+        build_generator_and_classifier,
+        classifier_weights_path,
+        gray_accuracy,
+        labelled_validation,
+    )
     from benchmarks.photos import float32_generator
     from kcolor.color import rgb_to_model_inputs
-    from kcolor.data import class_names, load_arrays, load_dataset
-    from kcolor.devices import default_mixed_precision_policy
-    from kcolor.models import build_generator
+    from kcolor.data import load_dataset
 
     out, weights = Path(out), classifier_weights_path(encoder)
     if out.suffix != ".keras":
@@ -107,21 +104,11 @@ def class_guided_warmup(
         raise ValueError(f"class_weight must be zero or positive, got {class_weight}.")
     if not weights.exists():
         raise ValueError(f"{weights} is missing: run benchmarks.photo_semantic with --out {encoder} first.")
-    names = class_names(dataset)
-    validation_images, validation_labels = load_arrays(dataset, "validation", image_size)
-    if not names or validation_labels is None or (validation_labels < 0).any():
-        raise ValueError(f"{dataset} has no class labels: the class-guided warm-up needs class folders.")
-
+    names, validation_images, validation_labels = labelled_validation(dataset, image_size, "the class-guided warm-up")
     keras.utils.set_random_seed(seed)
-    policy = default_mixed_precision_policy() if mixed_precision else "float32"
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        generator = build_generator(preset, width_multiplier=width_multiplier)
-        classifier = build_encoder_classifier(generator, len(names))
-        model = build_color_and_class_model(generator, classifier)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
+    built = build_generator_and_classifier(preset, width_multiplier, len(names), mixed_precision)
+    generator, classifier, policy = built
+    model = build_color_and_class_model(generator, classifier)
     classifier.load_weights(weights)
     accuracy_before = gray_accuracy(classifier, validation_images, validation_labels)
 

@@ -99,13 +99,11 @@ def linear_probe(generators, dataset, *, image_size=128, epochs=300, seed=0) -> 
     import numpy as np
 
     from kcolor.color import rgb_to_model_inputs
-    from kcolor.data import class_names, load_arrays
+    from kcolor.data import load_arrays
     from kcolor.model_files import load_generator
 
-    names = class_names(dataset)
-    split = {part: load_arrays(dataset, part, image_size) for part in ("train", "validation")}
-    if not names or any(labels is None or (labels < 0).any() for _, labels in split.values()):
-        raise ValueError(f"{dataset} has no class labels: the probe needs class folders.")
+    names, validation_images, validation_labels = labelled_validation(dataset, image_size, "the probe")
+    split = {"train": load_arrays(dataset, "train", image_size), "validation": (validation_images, validation_labels)}
 
     def features(generator, images):
         pooled = keras.layers.GlobalAveragePooling2D()(generator.get_layer(bottleneck_name(generator)).output)
@@ -129,6 +127,45 @@ def linear_probe(generators, dataset, *, image_size=128, epochs=300, seed=0) -> 
             "validation_accuracy": float(head.evaluate((validation_x - mean) / scale, validation_y, verbose=0)[1]),
         }
     return results
+
+
+def labelled_validation(dataset: str, image_size: int, purpose: str):
+    """`(class names, validation images, labels)` of a labelled dataset.
+
+    Raises:
+        ValueError: the dataset has no class labels (`purpose` says what needed them).
+    """
+    from kcolor.data import class_names, load_arrays
+
+    names = class_names(dataset)
+    images, labels = load_arrays(dataset, "validation", image_size)
+    if not names or labels is None or (labels < 0).any():
+        raise ValueError(f"{dataset} has no class labels: {purpose} needs class folders.")
+    return names, images, labels
+
+
+def build_generator_and_classifier(preset: str, width_multiplier: float, num_classes: int, mixed_precision: bool):
+    """A generator and its `build_encoder_classifier`, built under the training dtype policy.
+
+    `mixed_precision` asks for what `kcolor train --mixed-precision auto` uses: mixed bfloat16 on a CPU that computes
+    bfloat16 natively, float32 on one that would emulate it (and crawl), mixed float16 on a GPU.
+
+    Returns:
+        `(generator, classifier, policy name)`; the global dtype policy is left as it was.
+    """
+    import keras
+
+    from kcolor.devices import default_mixed_precision_policy
+    from kcolor.models import build_generator
+
+    policy = default_mixed_precision_policy() if mixed_precision else "float32"
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        generator = build_generator(preset, width_multiplier=width_multiplier)
+        return generator, build_encoder_classifier(generator, num_classes), policy
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
 
 
 def classifier_weights_path(generator_path) -> Path:
@@ -190,31 +227,19 @@ def pretrain_encoder(
 
     from benchmarks.photos import float32_generator
     from kcolor.color import rgb_to_model_inputs
-    from kcolor.data import class_names, load_arrays, load_dataset
-    from kcolor.devices import default_mixed_precision_policy
+    from kcolor.data import load_dataset
     from kcolor.evaluation.judge_training import count_batches
-    from kcolor.models import build_generator
 
     out = Path(out)
     if out.suffix != ".keras":
         raise ValueError(f"the generator is saved as a .keras file; got {out}.")
     keras.utils.set_random_seed(seed)
-    names = class_names(dataset)
-    validation_images, validation_labels = load_arrays(dataset, "validation", image_size)
-    if not names or validation_labels is None or (validation_labels < 0).any():
-        raise ValueError(f"{dataset} has no class labels: pretraining the encoder needs class folders.")
+    names, validation_images, validation_labels = labelled_validation(dataset, image_size, "pretraining the encoder")
     train = load_dataset(dataset, "train", image_size, batch_size, seed=seed, with_labels=True)
     train = train.map(lambda images, labels: (rgb_to_model_inputs(images)[0], labels))
     steps = epochs * count_batches(train)
-
-    policy = default_mixed_precision_policy() if mixed_precision else "float32"
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        generator = build_generator(preset, width_multiplier=width_multiplier)
-        classifier = build_encoder_classifier(generator, len(names))
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
+    built = build_generator_and_classifier(preset, width_multiplier, len(names), mixed_precision)
+    generator, classifier, policy = built
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
     classifier.compile(
         optimizer=keras.optimizers.Adam(schedule),
