@@ -120,6 +120,13 @@ def score_models(images, colorizations, block_size=16, seed=0, judge=None, label
     return results
 
 
+def _classes(labels, class_names):
+    """`(name, mask)` of each class in `labels`, in label order; a class without a name is called by its number."""
+    labels = np.asarray(labels)
+    for label in np.unique(labels):
+        yield (class_names[label] if class_names else str(int(label))), labels == label
+
+
 def colorfulness_by_class(images, colorizations, labels, class_names=None):
     """Each model's colorfulness as a share of the real photos', class by class: where the missing color is.
 
@@ -135,13 +142,10 @@ def colorfulness_by_class(images, colorizations, labels, class_names=None):
     """
     from kcolor.evaluation import colorfulness_per_image
 
-    labels = np.asarray(labels)
     real = colorfulness_per_image(images)
     ratios = {name: colorfulness_per_image(colorized) for name, colorized in colorizations.items()}
     table = {}
-    for label in np.unique(labels):
-        members = labels == label
-        name = class_names[label] if class_names else str(int(label))
+    for name, members in _classes(labels, class_names):
         row = {"photos": int(members.sum()), "real_colorfulness": round(float(real[members].mean()), 3)}
         for model, colorfulness in ratios.items():
             row[model] = round(float(colorfulness[members].mean() / real[members].mean()), 4)
@@ -167,13 +171,11 @@ def hue_agreement_by_class(images, labels, class_names=None):
     """
     from kcolor.host_lab import lab_from_rgb8
 
-    labels = np.asarray(labels)
     mean_ab = np.stack([lab_from_rgb8(image)[..., 1:].reshape(-1, 2).mean(axis=0) for image in images])
     agreement = {}
-    for label in np.unique(labels):
-        vectors = mean_ab[labels == label]
+    for name, members in _classes(labels, class_names):
+        vectors = mean_ab[members]
         lengths = np.linalg.norm(vectors, axis=1).mean()
-        name = class_names[label] if class_names else str(int(label))
         agreement[name] = round(float(np.linalg.norm(vectors.mean(axis=0)) / max(lengths, 1e-9)), 4)
     return agreement
 

@@ -106,8 +106,9 @@ def class_guided_warmup(
         raise ValueError(f"{weights} is missing: run benchmarks.photo_semantic with --out {encoder} first.")
     names, validation_images, validation_labels = labelled_validation(dataset, image_size, "the class-guided warm-up")
     keras.utils.set_random_seed(seed)
-    built = build_generator_and_classifier(preset, width_multiplier, len(names), mixed_precision)
-    generator, classifier, policy = built
+    generator, classifier, policy = build_generator_and_classifier(
+        preset, width_multiplier, len(names), mixed_precision
+    )
     model = build_color_and_class_model(generator, classifier)
     classifier.load_weights(weights)
     accuracy_before = gray_accuracy(classifier, validation_images, validation_labels)

@@ -105,16 +105,16 @@ def linear_probe(generators, dataset, *, image_size=128, epochs=300, seed=0) -> 
     names, validation_images, validation_labels = labelled_validation(dataset, image_size, "the probe")
     split = {"train": load_arrays(dataset, "train", image_size), "validation": (validation_images, validation_labels)}
 
-    def features(generator, images):
-        pooled = keras.layers.GlobalAveragePooling2D()(generator.get_layer(bottleneck_name(generator)).output)
-        encoder = keras.Model(generator.input, pooled)
+    def features(encoder, images):
         lightness = [rgb_to_model_inputs(images[start : start + 64])[0] for start in range(0, len(images), 64)]
         return np.concatenate([keras.ops.convert_to_numpy(encoder(batch, training=False)) for batch in lightness])
 
     results = {"photos": {part: int(len(labels)) for part, (_, labels) in split.items()}}
     for name, model in generators.items():
         generator = model if isinstance(model, keras.Model) else load_generator(model)
-        train_x, validation_x = (features(generator, split[part][0]) for part in ("train", "validation"))
+        pooled = keras.layers.GlobalAveragePooling2D()(generator.get_layer(bottleneck_name(generator)).output)
+        encoder = keras.Model(generator.input, pooled)
+        train_x, validation_x = (features(encoder, split[part][0]) for part in ("train", "validation"))
         mean, scale = train_x.mean(axis=0), train_x.std(axis=0) + 1e-6
         keras.utils.set_random_seed(seed)
         head = keras.Sequential([keras.Input(train_x.shape[1:]), keras.layers.Dense(len(names))])
@@ -238,8 +238,9 @@ def pretrain_encoder(
     train = load_dataset(dataset, "train", image_size, batch_size, seed=seed, with_labels=True)
     train = train.map(lambda images, labels: (rgb_to_model_inputs(images)[0], labels))
     steps = epochs * count_batches(train)
-    built = build_generator_and_classifier(preset, width_multiplier, len(names), mixed_precision)
-    generator, classifier, policy = built
+    generator, classifier, policy = build_generator_and_classifier(
+        preset, width_multiplier, len(names), mixed_precision
+    )
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
     classifier.compile(
         optimizer=keras.optimizers.Adam(schedule),
@@ -290,8 +291,10 @@ def main(argv=None) -> None:
                         help="train in mixed precision where this machine computes it natively")
     args = parser.parse_args(argv)
     if args.probe:
-        generators = dict(item.split("=", 1) if "=" in item else (item, item) for item in args.probe)
-        print(json.dumps(linear_probe(generators, args.dataset, image_size=args.image_size, seed=args.seed), indent=2))
+        from benchmarks.photos import named_models
+
+        probe = linear_probe(named_models(args.probe), args.dataset, image_size=args.image_size, seed=args.seed)
+        print(json.dumps(probe, indent=2))
         return
     if not args.out:
         parser.error("--out is required to train (or pass --probe NAME=MODEL)")
